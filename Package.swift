@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependency rule (enforced here): Analyzers depend only on LoupeCore; Probe on Train and LoupeCore;
+// Train never on Analyzers. Only LoupeCore imports the C libraries' modules for HDF5, PNG and JPEG.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let fast: [SwiftSetting] = v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Loupe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "loupe", targets: ["loupe"]),
+        .library(name: "LoupeCore", targets: ["LoupeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CCairo", providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "LoupeCore", dependencies: ["CHDF5", "COpenBLAS", "CPNG", "CTurboJPEG"], swiftSettings: fast),
+        .target(name: "Train", dependencies: ["LoupeCore"], swiftSettings: fast),
+        .target(name: "Probe", dependencies: ["Train", "LoupeCore"], swiftSettings: fast),
+        .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: fast),
+        .executableTarget(
+            name: "loupe",
+            dependencies: [
+                "LoupeCore", "Train", "Probe", "Analyzers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5),
+        .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["loupe"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,78 @@
+#ifndef CHDF5_SHIM_H
+#define CHDF5_SHIM_H
+/* Debian's serial HDF5. hdf5.h includes its siblings with quotes, so this path needs no -I. */
+#include <stdio.h>
+#include <string.h>
+#include <hdf5/serial/hdf5.h>
+#include <hdf5/serial/hdf5_hl.h>
+
+/* HDF5's type and property-class ids are macros of the form (H5open(), global): Swift cannot import
+   a comma expression, so each one the Swift layer needs is wrapped here. */
+static inline hid_t chdf5_T_NATIVE_FLOAT(void)   { return H5T_NATIVE_FLOAT; }
+static inline hid_t chdf5_T_NATIVE_DOUBLE(void)  { return H5T_NATIVE_DOUBLE; }
+static inline hid_t chdf5_T_NATIVE_INT8(void)    { return H5T_NATIVE_INT8; }
+static inline hid_t chdf5_T_NATIVE_INT16(void)   { return H5T_NATIVE_INT16; }
+static inline hid_t chdf5_T_NATIVE_INT32(void)   { return H5T_NATIVE_INT32; }
+static inline hid_t chdf5_T_NATIVE_INT64(void)   { return H5T_NATIVE_INT64; }
+static inline hid_t chdf5_T_NATIVE_UINT8(void)   { return H5T_NATIVE_UINT8; }
+static inline hid_t chdf5_T_NATIVE_UINT16(void)  { return H5T_NATIVE_UINT16; }
+static inline hid_t chdf5_T_NATIVE_UINT32(void)  { return H5T_NATIVE_UINT32; }
+static inline hid_t chdf5_T_NATIVE_UINT64(void)  { return H5T_NATIVE_UINT64; }
+static inline hid_t chdf5_T_IEEE_F32LE(void)     { return H5T_IEEE_F32LE; }
+static inline hid_t chdf5_T_C_S1(void)           { return H5T_C_S1; }
+static inline hid_t chdf5_P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline hid_t chdf5_P_DATASET_XFER(void)   { return H5P_DATASET_XFER; }
+static inline hid_t chdf5_P_FILE_ACCESS(void)    { return H5P_FILE_ACCESS; }
+static inline hid_t chdf5_P_FILE_CREATE(void)    { return H5P_FILE_CREATE; }
+static inline hid_t chdf5_P_LINK_CREATE(void)    { return H5P_LINK_CREATE; }
+static inline hid_t chdf5_P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
+/* These import, but as Int32 rather than hid_t. */
+static inline hid_t chdf5_P_DEFAULT(void)        { return H5P_DEFAULT; }
+static inline hid_t chdf5_S_ALL(void)            { return H5S_ALL; }
+static inline hid_t chdf5_E_DEFAULT(void)        { return H5E_DEFAULT; }
+static inline unsigned chdf5_F_ACC_TRUNC(void)   { return H5F_ACC_TRUNC; }
+static inline unsigned chdf5_F_ACC_EXCL(void)    { return H5F_ACC_EXCL; }
+static inline unsigned chdf5_F_ACC_RDONLY(void)  { return H5F_ACC_RDONLY; }
+static inline unsigned chdf5_F_ACC_RDWR(void)    { return H5F_ACC_RDWR; }
+static inline size_t  chdf5_T_VARIABLE(void)     { return H5T_VARIABLE; }
+static inline hsize_t chdf5_S_UNLIMITED(void)    { return H5S_UNLIMITED; }
+
+/* IEEE binary16, little-endian: HDF5 1.10 has no predefined half type, so derive it from F32LE the way
+   h5py does; h5py then reads it back as numpy float16. The caller closes the returned id. */
+static inline hid_t chdf5_make_f16(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 ||
+        H5Tset_size(t, 2) < 0 ||
+        H5Tset_ebias(t, 15) < 0) { H5Tclose(t); return -1; }
+    return t;
+}
+
+/* Stops HDF5 printing its error stack to stderr; the Swift layer collects the messages itself. */
+static inline herr_t chdf5_silence_errors(void)  { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/* Walks the default error stack and copies the innermost description into buf: the library's own
+   words for the last failure. Returns the number of bytes written (0 when the stack is empty). */
+typedef struct { char *buf; size_t cap; size_t len; } chdf5_msg_t;
+static inline herr_t chdf5__walk(unsigned n, const H5E_error2_t *e, void *data) {
+    chdf5_msg_t *m = (chdf5_msg_t *)data;
+    const char *d = e->desc ? e->desc : "";
+    const char *f = e->func_name ? e->func_name : "";
+    char line[512];
+    int k = snprintf(line, sizeof line, "%s%s(): %s", m->len ? "; " : "", f, d);
+    if (k < 0) return 0;
+    size_t need = (size_t)k;
+    if (m->len + need + 1 > m->cap) return 0;
+    memcpy(m->buf + m->len, line, need);
+    m->len += need; m->buf[m->len] = 0;
+    (void)n;
+    return 0;
+}
+static inline size_t chdf5_last_error(char *buf, size_t cap) {
+    chdf5_msg_t m = { buf, cap, 0 };
+    if (cap) buf[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, chdf5__walk, &m);
+    H5Eclear2(H5E_DEFAULT);
+    return m.len;
+}
+#endif

@@ -1,0 +1,182 @@
+import CHDF5
+
+/// An open dataset: shape and type known, readable whole or by rows along its first dimension.
+public final class HDF5Dataset: HDF5Attributed {
+    let handle: HDF5Handle
+    public let location: HDF5Location
+    public let shape: [Int]
+    /// The element type stored in the file.
+    public let elementType: HDF5ElementType
+    public var objectID: hid_t { handle.id }
+    public var path: String { location.object }
+    public var count: Int { shape.reduce(1, *) }
+
+    init(handle: HDF5Handle, location: HDF5Location) throws {
+        self.handle = handle
+        self.location = location
+        let space = HDF5Handle.dataspace(try check(H5Dget_space(handle.id), "H5Dget_space", at: location))
+        let rank = Int(H5Sget_simple_extent_ndims(space.id))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        if rank > 0 { H5Sget_simple_extent_dims(space.id, &dims, nil) }
+        shape = rank > 0 ? dims.prefix(rank).map { Int($0) } : []
+        let type = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
+        guard let kind = HDF5ElementType.classify(type.id) else {
+            throw HDF5Error(.wrongType, file: location.file, object: location.object,
+                            message: "dataset has a datatype Loupe does not read (compound, enum or opaque)")
+        }
+        elementType = kind
+    }
+
+    /// The chunk shape, or nil for contiguous storage.
+    public var chunk: [Int]? {
+        let plist = HDF5Handle.property(H5Dget_create_plist(handle.id))
+        guard H5Pget_layout(plist.id) == H5D_CHUNKED else { return nil }
+        var dims = [hsize_t](repeating: 0, count: max(shape.count, 1))
+        let rank = H5Pget_chunk(plist.id, Int32(dims.count), &dims)
+        return rank > 0 ? dims.prefix(Int(rank)).map { Int($0) } : nil
+    }
+
+    /// Names of the filters in pipeline order, e.g. `["shuffle", "deflate(4)"]`.
+    public var filters: [String] {
+        let plist = HDF5Handle.property(H5Dget_create_plist(handle.id))
+        let n = H5Pget_nfilters(plist.id)
+        guard n > 0 else { return [] }
+        return (0..<n).map { i in
+            var flags: UInt32 = 0
+            var nValues = 8
+            var values = [UInt32](repeating: 0, count: 8)
+            var name = [CChar](repeating: 0, count: 64)
+            var config: UInt32 = 0
+            let id = H5Pget_filter2(plist.id, UInt32(i), &flags, &nValues, &values, name.count, &name, &config)
+            switch id {
+            case H5Z_FILTER_DEFLATE: return "deflate(\(nValues > 0 ? values[0] : 0))"
+            case H5Z_FILTER_SHUFFLE: return "shuffle"
+            case H5Z_FILTER_FLETCHER32: return "fletcher32"
+            case H5Z_FILTER_SZIP: return "szip"
+            case 32000: return "lzf"
+            default: return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            }
+        }
+    }
+
+    /// Bytes the data occupies on disk (after compression).
+    public var storageSize: Int { Int(H5Dget_storage_size(handle.id)) }
+
+    // MARK: - Writing
+
+    /// Writes `values` to the whole dataset.
+    public func write<T: HDF5Scalar>(_ values: [T]) throws {
+        try requireCount(values.count, count)
+        try write(values, selection: nil)
+    }
+
+    /// Writes `values` into rows `start ..< start + values.count / rowSize` along dimension 0.
+    public func writeRows<T: HDF5Scalar>(start: Int, _ values: [T]) throws {
+        let rowSize = shape.dropFirst().reduce(1, *)
+        guard !shape.isEmpty, rowSize > 0, values.count % rowSize == 0 else {
+            throw shapeError("cannot write \(values.count) values as whole rows of \(shape.dropFirst().map(String.init).joined(separator: "×"))")
+        }
+        let rows = values.count / rowSize
+        guard start >= 0, start + rows <= shape[0] else { throw shapeError("rows \(start)..<\(start + rows) are outside 0..<\(shape[0])") }
+        try write(values, selection: (start, rows))
+    }
+
+    private func write<T: HDF5Scalar>(_ values: [T], selection: (start: Int, rows: Int)?) throws {
+        try requireCompatible(T.hdf5Type)
+        // Converting float32 → float16 in Swift is faster than HDF5's soft conversion path.
+        if elementType == .float16, let floats = values as? [Float] {
+            return try write(floats.map { Float16($0) }, selection: selection)
+        }
+        let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
+        try withSelection(selection) { memSpace, fileSpace in
+            _ = try check(values.withUnsafeBytes { H5Dwrite(handle.id, memType.id, memSpace, fileSpace, chdf5_P_DEFAULT(), $0.baseAddress) },
+                      "H5Dwrite", at: location)
+        }
+    }
+
+    /// Writes a 1-D string dataset.
+    public func write(strings: [String]) throws {
+        guard elementType == .string else { throw typeError(wanted: .string) }
+        try requireCount(strings.count, count)
+        let memType = HDF5Handle.datatype(HDF5ElementType.string.makeMemoryType())
+        try check(withCStringPointers(strings) { H5Dwrite(handle.id, memType.id, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $0) },
+                  "H5Dwrite", at: location)
+    }
+
+    // MARK: - Reading
+
+    /// Reads the whole dataset as `T`, converting precision within the same kind (float16 → Float).
+    public func read<T: HDF5Scalar>(as: T.Type = T.self) throws -> [T] {
+        try read(selection: nil)
+    }
+
+    /// Reads `rows` along dimension 0; only the chunks those rows live in are decompressed.
+    public func readRows<T: HDF5Scalar>(_ rows: Range<Int>, as: T.Type = T.self) throws -> [T] {
+        guard !shape.isEmpty, rows.lowerBound >= 0, rows.upperBound <= shape[0] else {
+            throw shapeError("rows \(rows) are outside 0..<\(shape.first ?? 0)")
+        }
+        return try read(selection: (rows.lowerBound, rows.count))
+    }
+
+    private func read<T: HDF5Scalar>(selection: (start: Int, rows: Int)?) throws -> [T] {
+        try requireCompatible(T.hdf5Type)
+        let n = selection.map { $0.rows * shape.dropFirst().reduce(1, *) } ?? count
+        if elementType == .float16, T.self == Float.self {
+            let halves: [Float16] = try read(selection: selection)
+            return halves.map { Float($0) } as! [T]
+        }
+        var out = [T](repeating: T(), count: n)
+        let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
+        try withSelection(selection) { memSpace, fileSpace in
+            _ = try check(out.withUnsafeMutableBytes { H5Dread(handle.id, memType.id, memSpace, fileSpace, chdf5_P_DEFAULT(), $0.baseAddress) },
+                      "H5Dread", at: location)
+        }
+        return out
+    }
+
+    /// Reads a string dataset (fixed or variable length).
+    public func readStrings() throws -> [String] {
+        guard elementType == .string else { throw typeError(wanted: .string) }
+        return try LoupeCore.readStrings(count: count, fileType: HDF5Handle.datatype(H5Dget_type(handle.id)).id, at: location) {
+            H5Dread(handle.id, $0, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $1)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func withSelection(_ selection: (start: Int, rows: Int)?, _ body: (hid_t, hid_t) throws -> Void) throws {
+        guard let selection else { return try body(chdf5_S_ALL(), chdf5_S_ALL()) }
+        let fileSpace = HDF5Handle.dataspace(try check(H5Dget_space(handle.id), "H5Dget_space", at: location))
+        var start = [hsize_t](repeating: 0, count: shape.count)
+        var size = shape.map { hsize_t($0) }
+        start[0] = hsize_t(selection.start)
+        size[0] = hsize_t(selection.rows)
+        try check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, &start, nil, &size, nil), "H5Sselect_hyperslab", at: location)
+        let memSpace = HDF5Handle.dataspace(H5Screate_simple(Int32(size.count), &size, nil))
+        try body(memSpace.id, fileSpace.id)
+    }
+
+    private func requireCount(_ given: Int, _ expected: Int) throws {
+        if given != expected { throw shapeError("got \(given) values for shape \(shape) (\(expected) elements)") }
+    }
+
+    private func requireCompatible(_ wanted: HDF5ElementType) throws {
+        func family(_ t: HDF5ElementType) -> Int {
+            switch t {
+            case .float16, .float32, .float64: 0
+            case .string: 2
+            default: 1
+            }
+        }
+        if family(wanted) != family(elementType) { throw typeError(wanted: wanted) }
+    }
+
+    private func typeError(wanted: HDF5ElementType) -> HDF5Error {
+        HDF5Error(.wrongType, file: location.file, object: location.object,
+                  message: "dataset holds \(elementType.rawValue), asked for \(wanted.rawValue)")
+    }
+
+    private func shapeError(_ text: String) -> HDF5Error {
+        HDF5Error(.wrongShape, file: location.file, object: location.object, message: text)
+    }
+}

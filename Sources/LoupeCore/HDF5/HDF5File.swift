@@ -1,0 +1,83 @@
+import CHDF5
+import Foundation
+
+/// An open HDF5 file; its root group is the file itself.
+///
+/// Files Loupe writes are created with `HDF5File.writeAtomically`, which builds the file under a
+/// temporary name in the same folder and renames it only once it is complete and flushed.
+public final class HDF5File: HDF5Container {
+    let handle: HDF5Handle
+    public let location: HDF5Location
+    public var objectID: hid_t { handle.id }
+    public var path: String { location.file }
+
+    private init(id: hid_t, path: String) {
+        handle = HDF5Handle(id, close: H5Fclose)
+        location = HDF5Location(file: path, object: "/")
+    }
+
+    /// Opens an existing file, read-only unless `writable`.
+    /// - Throws: `.fileNotFound`, `.notHDF5` (not an HDF5 file at all) or `.truncated` (an HDF5 signature
+    ///   but the file cannot be opened: cut short or damaged).
+    public static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
+        HDF5Library.start()
+        let at = HDF5Location(file: path, object: "/")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw HDF5Error(.fileNotFound, file: path, object: "/", message: "no such file")
+        }
+        if isDirectory.boolValue {
+            throw HDF5Error(.notHDF5, file: path, object: "/", message: "is a directory, not an HDF5 file")
+        }
+        if H5Fis_hdf5(path) <= 0 {
+            H5Eclear2(chdf5_E_DEFAULT())
+            throw HDF5Error(.notHDF5, file: path, object: "/", message: "not an HDF5 file (no HDF5 signature)")
+        }
+        let fapl = HDF5Handle.property(H5Pcreate(chdf5_P_FILE_ACCESS()))
+        _ = H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG)
+        let id = H5Fopen(path, writable ? chdf5_F_ACC_RDWR() : chdf5_F_ACC_RDONLY(), fapl.id)
+        if id < 0 {
+            let message = HDF5Library.lastMessage()
+            throw HDF5Error(.truncated, file: path, object: "/",
+                            message: "HDF5 signature found but the file cannot be opened (truncated or damaged): \(message)")
+        }
+        _ = at
+        return HDF5File(id: id, path: path)
+    }
+
+    /// Creates (truncating) a file at `path` directly. Prefer `writeAtomically` for anything a reader
+    /// might see half-written.
+    public static func create(_ path: String) throws -> HDF5File {
+        HDF5Library.start()
+        let fapl = HDF5Handle.property(H5Pcreate(chdf5_P_FILE_ACCESS()))
+        _ = H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG)
+        let id = try check(H5Fcreate(path, chdf5_F_ACC_TRUNC(), chdf5_P_DEFAULT(), fapl.id), "H5Fcreate",
+                           at: HDF5Location(file: path, object: "/"))
+        return HDF5File(id: id, path: path)
+    }
+
+    /// Flushes everything buffered to the operating system.
+    public func flush() throws {
+        try check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", at: location)
+    }
+
+    /// Writes a file crash-safe: `body` fills a file under a temporary name in the same folder; on
+    /// success it is flushed, closed, synced and renamed to `path`. On failure the temporary is removed
+    /// and any earlier file at `path` is left as it was.
+    @discardableResult
+    public static func writeAtomically<R>(_ path: String, _ body: (HDF5File) throws -> R) throws -> R {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            let result: R
+            do {
+                result = try body(file)
+                try file.flush()
+            } catch {
+                // The error may name the temporary; readers care about the final name.
+                if var e = error as? HDF5Error, e.file == temporary { e.file = path; throw e }
+                throw error
+            }
+            return result
+        }
+    }
+}

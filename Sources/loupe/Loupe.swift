@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `loupe` command: one entry point, an explicit list of subcommands.
+@main
+struct Loupe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loupe",
+        abstract: "Look inside image classifiers: train once, probe checkpoints, analyze offline.",
+        discussion: """
+        Examples:
+          loupe demo                                  # the whole study on built-in synthetic data
+          loupe inspect runs/demo/scratch/dumps/epoch-0008.h5
+          loupe inspect --json checkpoint.h5 | jq .root.children
+        """,
+        subcommands: [Inspect.self]
+    )
+}
