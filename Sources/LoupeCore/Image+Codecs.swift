@@ -45,7 +45,7 @@ extension Image {
         let header = data.withUnsafeBytes {
             tjDecompressHeader3(handle, $0.bindMemory(to: UInt8.self).baseAddress, UInt(data.count), &width, &height, &subsampling, &colorspace)
         }
-        guard header == 0 else { throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(handle))) }
+        guard header == 0, width > 0, height > 0 else { throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(handle))) }
         let gray = colorspace == Int32(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
         var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)

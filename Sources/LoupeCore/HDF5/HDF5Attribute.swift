@@ -58,6 +58,8 @@ public enum HDF5AttributeValue: Equatable, Sendable, CustomStringConvertible {
 public protocol HDF5Attributed {
     var location: HDF5Location { get }
     var objectID: hid_t { get }
+    /// The handle children must keep alive: the file's.
+    var fileHandle: HDF5Handle { get }
 }
 
 extension HDF5Attributed {

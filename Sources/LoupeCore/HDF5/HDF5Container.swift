@@ -52,7 +52,7 @@ extension HDF5Container {
         let at = childLocation(path)
         if contains(path) {
             let id = try check(H5Gopen2(objectID, path, chdf5_P_DEFAULT()), "H5Gopen2", at: at)
-            return HDF5Group(handle: HDF5Handle(id, close: H5Gclose), location: at)
+            return HDF5Group(handle: HDF5Handle(id, parent: fileHandle, close: H5Gclose), location: at)
         }
         guard create else {
             throw HDF5Error(.missingObject, file: at.file, object: at.object, message: "no group '\(at.object)'")
@@ -60,7 +60,7 @@ extension HDF5Container {
         let lcpl = HDF5Handle.property(H5Pcreate(chdf5_P_LINK_CREATE()))
         _ = H5Pset_create_intermediate_group(lcpl.id, 1)
         let id = try check(H5Gcreate2(objectID, path, lcpl.id, chdf5_P_DEFAULT(), chdf5_P_DEFAULT()), "H5Gcreate2", at: at)
-        return HDF5Group(handle: HDF5Handle(id, close: H5Gclose), location: at)
+        return HDF5Group(handle: HDF5Handle(id, parent: fileHandle, close: H5Gclose), location: at)
     }
 
     /// Opens the dataset at `path`; a missing one is a `.missingObject` error naming it.
@@ -70,7 +70,7 @@ extension HDF5Container {
             throw HDF5Error(.missingObject, file: at.file, object: at.object, message: "no dataset '\(at.object)'")
         }
         let id = try check(H5Dopen2(objectID, path, chdf5_P_DEFAULT()), "H5Dopen2", at: at, kind: .wrongType)
-        return try HDF5Dataset(handle: HDF5Handle(id, close: H5Dclose), location: at)
+        return try HDF5Dataset(handle: HDF5Handle(id, parent: fileHandle, close: H5Dclose), location: at)
     }
 
     /// Creates a dataset of `shape`, chunked and filtered as asked. Parent groups are created.
@@ -98,7 +98,7 @@ extension HDF5Container {
         let lcpl = HDF5Handle.property(H5Pcreate(chdf5_P_LINK_CREATE()))
         _ = H5Pset_create_intermediate_group(lcpl.id, 1)
         let id = try check(H5Dcreate2(objectID, path, fileType.id, space.id, lcpl.id, dcpl.id, chdf5_P_DEFAULT()), "H5Dcreate2", at: at)
-        return try HDF5Dataset(handle: HDF5Handle(id, close: H5Dclose), location: at)
+        return try HDF5Dataset(handle: HDF5Handle(id, parent: fileHandle, close: H5Dclose), location: at)
     }
 
     /// Creates and fills a dataset in one call.
@@ -157,6 +157,7 @@ public final class HDF5Group: HDF5Container {
     let handle: HDF5Handle
     public let location: HDF5Location
     public var objectID: hid_t { handle.id }
+    public var fileHandle: HDF5Handle { handle.parent ?? handle }
 
     init(handle: HDF5Handle, location: HDF5Location) {
         self.handle = handle

@@ -8,6 +8,7 @@ public final class HDF5Dataset: HDF5Attributed {
     /// The element type stored in the file.
     public let elementType: HDF5ElementType
     public var objectID: hid_t { handle.id }
+    public var fileHandle: HDF5Handle { handle.parent ?? handle }
     public var path: String { location.object }
     public var count: Int { shape.reduce(1, *) }
 
@@ -137,8 +138,11 @@ public final class HDF5Dataset: HDF5Attributed {
     /// Reads a string dataset (fixed or variable length).
     public func readStrings() throws -> [String] {
         guard elementType == .string else { throw typeError(wanted: .string) }
-        return try LoupeCore.readStrings(count: count, fileType: HDF5Handle.datatype(H5Dget_type(handle.id)).id, at: location) {
-            H5Dread(handle.id, $0, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $1)
+        let fileType = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
+        return try withExtendedLifetime(fileType) {
+            try LoupeCore.readStrings(count: count, fileType: fileType.id, at: location) {
+                H5Dread(handle.id, $0, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $1)
+            }
         }
     }
 

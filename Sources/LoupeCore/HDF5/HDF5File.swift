@@ -9,6 +9,7 @@ public final class HDF5File: HDF5Container {
     let handle: HDF5Handle
     public let location: HDF5Location
     public var objectID: hid_t { handle.id }
+    public var fileHandle: HDF5Handle { handle }
     public var path: String { location.file }
 
     private init(id: hid_t, path: String) {
@@ -56,6 +57,9 @@ public final class HDF5File: HDF5Container {
         return HDF5File(id: id, path: path)
     }
 
+    /// Closes the file and every object still open in it; later use of those objects fails cleanly.
+    public func close() { handle.close() }
+
     /// Flushes everything buffered to the operating system.
     public func flush() throws {
         try check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", at: location)
@@ -72,7 +76,9 @@ public final class HDF5File: HDF5Container {
             do {
                 result = try body(file)
                 try file.flush()
+                file.close()
             } catch {
+                file.close()
                 // The error may name the temporary; readers care about the final name.
                 if var e = error as? HDF5Error, e.file == temporary { e.file = path; throw e }
                 throw error
