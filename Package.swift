@@ -37,6 +37,6 @@ let package = Package(
         .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["loupe"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,34 @@
+# Loupe: the two commands a new user runs. Both install what they need on Debian/Ubuntu first.
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core \
+                pkg-config python3-h5py python3-nbformat
+DEMO_ARGS ?=
+
+.PHONY: demo test deps build release clean
+
+## demo: build in release mode and run the whole study on built-in synthetic data
+demo: deps release
+	.build/release/loupe demo $(DEMO_ARGS)
+
+## test: build and run every test (XCTest and Swift Testing)
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+## deps: install the Debian packages Loupe links and tests against, when missing
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release --product loupe
+
+clean:
+	rm -rf .build
