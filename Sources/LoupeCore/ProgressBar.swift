@@ -1,7 +1,7 @@
 import Foundation
 
 /// A progress bar with rate and ETA on a terminal; plain, rate-limited lines when output is a file.
-public final class Progress: @unchecked Sendable {
+public final class ProgressBar: @unchecked Sendable {
     public let label: String
     public private(set) var total: Int
     public private(set) var done = 0
@@ -55,7 +55,7 @@ public final class Progress: @unchecked Sendable {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let text = "\(label) \(bar) \(done)/\(total) \(Progress.format(rate: rate)) ETA \(Progress.format(seconds: eta)) \(suffix)"
+        let text = "\(label) \(bar) \(done)/\(total) \(ProgressBar.format(rate: rate)) ETA \(ProgressBar.format(seconds: eta)) \(suffix)"
         if interactive {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
         } else {
