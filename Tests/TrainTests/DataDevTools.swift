@@ -1,0 +1,39 @@
+import Foundation
+import LoupeCore
+import Testing
+@testable import Train
+
+/// Developer tasks, run only when asked through the environment (they write files or take time):
+///   LOUPE_CONTACT_SHEET=PATH  swift test --filter DataDevTools   writes the target-class contact sheet
+///   LOUPE_AUGMENT_SHEET=PATH                                     rows: original, then 11 augmentations
+@Suite struct DataDevTools {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["LOUPE_CONTACT_SHEET"] != nil))
+    func writeContactSheet() throws {
+        let path = ProcessInfo.processInfo.environment["LOUPE_CONTACT_SHEET"]!
+        let split = SyntheticSplit(rawValue: ProcessInfo.processInfo.environment["LOUPE_SPLIT"] ?? "target") ?? .target
+        let data = try SyntheticDataset(SyntheticOptions(perClass: 12, split: split))
+        let sheet = try data.contactSheet(columns: 12)
+        try sheet.writePNG(path)
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["LOUPE_AUGMENT_SHEET"] != nil))
+    func writeAugmentSheet() throws {
+        let path = ProcessInfo.processInfo.environment["LOUPE_AUGMENT_SHEET"]!
+        let data = try SyntheticDataset(SyntheticOptions(perClass: 2))
+        let standard = Augmenter(outputSize: 64, options: .standard), small = Augmenter(outputSize: 64, options: .smallImages)
+        let side = 64, cols = 12, rows = 8
+        var sheet = Image(width: cols * (side + 2), height: rows * (side + 2), channels: 3, fill: 255)
+        for row in 0..<rows {
+            let sample = try data.sample(at: row)
+            for col in 0..<cols {
+                var rng = SeededGenerator(seed: UInt64(row * 100 + col))
+                let tile = col == 0 ? sample.image : (row % 2 == 0 ? standard : small).apply(sample, rng: &rng).image
+                for y in 0..<side {
+                    let dst = ((row * (side + 2) + y) * sheet.width + col * (side + 2)) * 3
+                    sheet.pixels.replaceSubrange(dst..<(dst + side * 3), with: tile.pixels[(y * side * 3)..<((y + 1) * side * 3)])
+                }
+            }
+        }
+        try sheet.writePNG(path)
+    }
+}
