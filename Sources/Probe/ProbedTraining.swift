@@ -1,0 +1,113 @@
+import Foundation
+import LoupeCore
+import Train
+
+/// Training with probe dumps at chosen epochs: the trainer's epoch hook runs the prober.
+///
+/// Lives in Probe because Train must not know about dumps; `loupe train` uses this.
+public final class ProbedTraining {
+    public let trainer: Trainer
+    public let options: DumpOptions
+
+    public init(config: TrainConfig, run: RunDirectory) throws {
+        trainer = try Trainer(config: config, run: run)
+        options = try ProbedTraining.options(from: config)
+        try install()
+    }
+
+    private init(trainer: Trainer) throws {
+        self.trainer = trainer
+        options = try ProbedTraining.options(from: trainer.config)
+        try install()
+    }
+
+    static func options(from config: TrainConfig) throws -> DumpOptions {
+        guard let target = ProbeTarget(rawValue: config.probeTarget) else {
+            throw LoupeError.invalidInput("unknown probe target '\(config.probeTarget)'")
+        }
+        guard let storage = HDF5ElementType(rawValue: config.dumpDType), storage == .float16 || storage == .float32 else {
+            throw LoupeError.invalidInput("dump dtype must be float16 or float32, got '\(config.dumpDType)'")
+        }
+        guard let compression = HDF5Compression(parsing: config.compression) else {
+            throw LoupeError.invalidInput("compression must be none or deflate[1-9], got '\(config.compression)'")
+        }
+        return DumpOptions(target: target, layers: config.probeLayers, storage: storage, compression: compression,
+                           batchSize: min(config.batchSize, 64))
+    }
+
+    private func install() throws {
+        // Resolve layer names now: a typo fails before any training time is spent.
+        _ = try LayerSelection.resolve(options.layers, model: trainer.model, imageSize: trainer.config.imageSize)
+        let epochs = Set(trainer.config.dumpEpochs)
+        let options = self.options
+        trainer.epochHook = { trainer, epoch in
+            guard epochs.contains(epoch) else { return }
+            try ProbedTraining.dump(trainer: trainer, epoch: epoch, options: options)
+        }
+    }
+
+    public func run() throws { try trainer.run() }
+
+    /// Resumes a run (dumps continue at the configured epochs).
+    public static func resume(_ run: RunDirectory) throws {
+        let trainer = try Trainer.resume(run)
+        try ProbedTraining(trainer: trainer).trainer.trainRemainingEpochs()
+    }
+
+    /// The run's probe set as the trainer defines it.
+    public static func probeSet(of trainer: Trainer, batchSize: Int) -> ProbeSet {
+        ProbeSet(dataset: trainer.dataset, indices: trainer.probeIndices, transform: trainer.evalTransform, batchSize: batchSize)
+    }
+
+    /// Writes `dumps/epoch-NNNN.h5` for the trainer's current weights.
+    public static func dump(trainer: Trainer, epoch: Int, options: DumpOptions) throws {
+        let probe = probeSet(of: trainer, batchSize: options.batchSize)
+        let path = trainer.run.dumpPath(epoch: epoch)
+        let runName = URL(fileURLWithPath: trainer.run.path).lastPathComponent
+        try ProbeJob(model: trainer.model, probe: probe, options: options, epoch: epoch, run: runName,
+                     seed: trainer.config.seed, quiet: trainer.quiet).write(to: path)
+    }
+}
+
+/// One dump: a model, a probe set, options → a file.
+public struct ProbeJob {
+    public var model: Model
+    public var probe: ProbeSet
+    public var options: DumpOptions
+    public var epoch: Int
+    public var run: String
+    public var seed: UInt64
+    public var quiet = false
+
+    public init(model: Model, probe: ProbeSet, options: DumpOptions, epoch: Int, run: String, seed: UInt64, quiet: Bool = false) {
+        self.model = model
+        self.probe = probe
+        self.options = options
+        self.epoch = epoch
+        self.run = run
+        self.seed = seed
+        self.quiet = quiet
+    }
+
+    public func write(to path: String) throws {
+        let size = probe.transform.outputSize
+        let layers = try LayerSelection.resolve(options.layers, model: model, imageSize: size)
+        let presence = try probe.metadataPresence()
+        let embeddingSize = model.layerNames(inputSize: size).first { $0.name == "avgpool" }?.shape.first ?? 0
+        var header = DumpHeader(epoch: epoch, model: model.name, run: run, target: options.target,
+                                normalizationMean: probe.transform.normalization.mean.map(Double.init),
+                                normalizationStd: probe.transform.normalization.std.map(Double.init),
+                                imageSize: size, imageChannels: probe.transform.outputChannels, seed: seed,
+                                classes: probe.dataset.classes, sampleCount: probe.indices.count, layers: layers,
+                                embeddingSize: embeddingSize)
+        header.storage = options.storage
+        header.compression = options.compression
+        header.hasBackground = presence.background
+        header.hasBox = presence.box
+        header.hasMask = presence.mask
+        let bar = ProgressBar("dump epoch \(epoch)", total: probe.indices.count, quiet: quiet)
+        try Prober(network: model, target: options.target, layers: layers.map(\.name))
+            .write(to: path, header: header, batchCount: probe.batchCount, prepare: { try probe.batch($0, presence: presence) }, progress: bar)
+        bar.finish()
+    }
+}

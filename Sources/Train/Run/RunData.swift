@@ -1,0 +1,30 @@
+import LoupeCore
+
+/// The data side of a run, derived from its config alone: dataset, seeded split, probe set, transforms.
+///
+/// Training and later probing both build it from `config.json`, so a checkpoint probed offline sees
+/// exactly the probe set the training-time dumps saw.
+public struct RunData {
+    public let dataset: any Dataset
+    public let split: DataSplit
+    /// A seeded, class-stratified subset of the validation split.
+    public let probeIndices: [Int]
+    public let normalization: Normalization
+    public let imageSize: Int
+
+    public init(config: TrainConfig) throws {
+        let spec = try DataSpec(parsing: config.data)
+        dataset = try spec.open(part: .train)
+        guard dataset.count >= 2 else { throw LoupeError.invalidInput("\(config.data): only \(dataset.count) samples; need at least 2") }
+        split = try dataset.split(validationFraction: config.validationFraction, seed: config.seed)
+        probeIndices = try dataset.stratifiedSubset(count: min(config.probeSize, split.validation.count), seed: config.seed &+ 1,
+                                                    from: split.validation)
+        normalization = (config.pretrained != nil ? Normalization.imageNet : Normalization.half).forChannels(dataset.channels)
+        imageSize = config.imageSize
+    }
+
+    /// Resize and centre crop, then normalise: what evaluation and the probe see.
+    public var evalTransform: Preprocessor {
+        Preprocessor(outputSize: imageSize, normalization: normalization, outputChannels: dataset.channels)
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import LoupeCore
+
+/// Trains one model on one dataset and writes the run directory of docs/run-format.md.
+///
+/// Every epoch ends with a complete checkpoint (written crash-safe) and a metrics row, so a run killed at
+/// any moment loses at most the epoch in progress and `Trainer.resume` continues from the last
+/// checkpoint. With the same seed and thread count the weights are the same, resumed or not.
+public final class Trainer {
+    public let config: TrainConfig
+    public let run: RunDirectory
+    public let model: Model
+    public let data: RunData
+    public var dataset: any Dataset { data.dataset }
+    public var split: DataSplit { data.split }
+    /// The fixed probe set: a seeded, class-stratified subset of the validation split.
+    public var probeIndices: [Int] { data.probeIndices }
+    public var normalization: Normalization { data.normalization }
+    public private(set) var epoch = 0
+    public private(set) var metrics: [EpochMetrics] = []
+    var optimizer: Optimizer
+    var rng: SeededGenerator
+    /// Called with the epoch number before training (0) and after each epoch's checkpoint.
+    public var epochHook: ((Trainer, Int) throws -> Void)?
+    /// Suppresses progress output (tests).
+    public var quiet = false
+
+    /// Builds the dataset, split, model (loading `--pretrained` and replacing its head) and optimizer.
+    /// - Throws: `LoupeError` naming what is wrong: data spec, pretrained file, shapes.
+    public init(config: TrainConfig, run: RunDirectory) throws {
+        self.config = config
+        self.run = run
+        data = try RunData(config: config)
+        let dataset = data.dataset
+        let architecture = try ModelSpec.architecture(named: config.model)
+        let modelSpec = ModelSpec(architecture: architecture, numClasses: dataset.classes.count, inputChannels: dataset.channels,
+                                  channels: config.channels, smallInput: config.smallInput)
+        model = try Model(spec: modelSpec, seed: config.seed)
+        model.threads = config.threads
+        if let pretrained = config.pretrained {
+            try Trainer.loadPretrained(pretrained, into: model, numClasses: dataset.classes.count, seed: config.seed)
+        }
+        model.setBackboneFrozen(config.freezeBackbone)
+        optimizer = try Optimizer.make(config: config, parameters: model.parameters)
+        rng = SeededGenerator(seed: config.seed)
+        try validateImageSize()
+    }
+
+    private func validateImageSize() throws {
+        // One forward of one blank image: catches sizes the architecture cannot take, before any file is written.
+        let x = Tensor(shape: [1, dataset.channels, config.imageSize, config.imageSize])
+        _ = try model.forward(x, mode: .eval)
+    }
+
+    /// Loads ResNet-18 weights from `.safetensors` (torchvision keys) or a Loupe checkpoint, then gives
+    /// the model a fresh `fc` for `numClasses`.
+    static func loadPretrained(_ path: String, into model: Model, numClasses: Int, seed: UInt64) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LoupeError.io(path: path, message: "pretrained weights not found")
+        }
+        let state: [String: Tensor]
+        if path.hasSuffix(".safetensors") {
+            state = Dictionary(try SafeTensors.read(path).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        } else {
+            state = try Checkpoint.read(path).stateDictionary
+        }
+        do {
+            try model.load(stateDict: state, strict: true, skipping: ["fc."])
+        } catch {
+            throw LoupeError.invalidInput("\(path): cannot load into \(model.name): \(error)")
+        }
+        try model.replaceHead(numClasses: numClasses, seed: seed &+ 17)
+    }
+
+    // MARK: - Running
+
+    /// Creates the run directory and trains from epoch 0.
+    public func run() throws {
+        try self.run.create()
+        if !self.run.checkpointEpochs().isEmpty {
+            throw LoupeError.invalidInput("\(self.run.path) already holds a run; use --resume \(self.run.path) or another --out")
+        }
+        try self.run.writeConfig(config)
+        try epochHook?(self, 0)
+        try trainRemainingEpochs()
+    }
+
+    /// Continues a run from its last complete checkpoint.
+    public static func resume(_ run: RunDirectory, configure: ((Trainer) -> Void)? = nil) throws -> Trainer {
+        let config = try run.readConfig()
+        let trainer = try Trainer(config: config, run: run)
+        configure?(trainer)
+        guard let last = run.checkpointEpochs().last else {
+            throw LoupeError.invalidInput("\(run.path) has no complete checkpoint to resume from; start it again with loupe train --out")
+        }
+        let checkpoint = try Checkpoint.read(run.checkpointPath(epoch: last))
+        try trainer.restore(checkpoint)
+        trainer.metrics = run.readMetrics().filter { $0.epoch <= last }
+        if trainer.epoch >= config.epochs {
+            throw LoupeError.invalidInput("\(run.path) is complete (\(config.epochs) epochs); nothing to resume")
+        }
+        return trainer
+    }
+
+    /// Trains until `config.epochs`, from wherever `epoch` stands.
+    public func trainRemainingEpochs() throws {
+        let train = try BatchLoader(dataset: dataset, indices: split.train, batchSize: config.batchSize,
+                                    transform: trainTransform, seed: config.seed, shuffle: true,
+                                    dropLast: split.train.count >= config.batchSize * 2)
+        let validation = try BatchLoader(dataset: dataset, indices: split.validation, batchSize: config.batchSize,
+                                         transform: evalTransform, seed: config.seed, shuffle: false)
+        while epoch < config.epochs {
+            let started = Date()
+            let next = epoch + 1
+            let (trainLoss, trainAccuracy, lr) = try trainEpoch(next, loader: train)
+            let (validationLoss, validationAccuracy) = try evaluate(validation)
+            epoch = next
+            let row = EpochMetrics(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, validationLoss: validationLoss,
+                                   validationAccuracy: validationAccuracy, lr: lr, seconds: Date().timeIntervalSince(started))
+            try checkpoint().write(to: run.checkpointPath(epoch: epoch))
+            metrics.append(row)
+            try run.writeMetrics(metrics)
+            if !quiet {
+                FileHandle.standardError.write(Data(String(format: "epoch %d/%d  train loss %.4f acc %.3f  val loss %.4f acc %.3f  lr %.2e  %.1fs\n",
+                                                           epoch, config.epochs, trainLoss, trainAccuracy, validationLoss,
+                                                           validationAccuracy, lr, row.seconds).utf8))
+            }
+            try epochHook?(self, epoch)
+        }
+    }
+
+    /// The transform of training batches: augmentation unless `--no-augment`.
+    public var trainTransform: any SampleTransform {
+        config.augment
+            ? Augmenter(outputSize: config.imageSize, options: .defaults(forImageSize: config.imageSize), normalization: normalization,
+                        outputChannels: dataset.channels)
+            : evalTransform
+    }
+
+    /// Resize and centre crop, then normalise: what evaluation and the probe see.
+    public var evalTransform: Preprocessor { data.evalTransform }
+
+    private func trainEpoch(_ epochNumber: Int, loader: BatchLoader) throws -> (loss: Double, accuracy: Double, lr: Double) {
+        let stream = loader.epoch(epochNumber)
+        defer { stream.cancel() }
+        let bar = ProgressBar("epoch \(epochNumber)/\(config.epochs)", total: stream.count, quiet: quiet)
+        var lossSum = 0.0, correct = 0, seen = 0
+        var lr = 0.0
+        var step = 0
+        while let batch = try stream.next() {
+            lr = learningRate(epoch: epochNumber - 1, step: step, stepsPerEpoch: stream.count)
+            let logits = try model.forward(batch.input, mode: .train)
+            let (loss, dLogits) = try softmaxCrossEntropy(logits: logits, labels: batch.labels)
+            guard loss.isFinite else {
+                throw LoupeError.invalidInput("training diverged at epoch \(epochNumber) (loss \(loss)); lower --lr")
+            }
+            model.zeroGradients()
+            try model.backward(dLogits, needParameterGradients: true, needInputGradient: false)
+            optimizer.step(lr: lr, backboneScale: config.backboneLRScale)
+            lossSum += Double(loss) * Double(batch.labels.count)
+            correct += Trainer.correctCount(logits, batch.labels)
+            seen += batch.labels.count
+            step += 1
+            bar.advance(note: String(format: "loss %.3f acc %.3f", lossSum / Double(seen), Double(correct) / Double(seen)))
+        }
+        bar.finish()
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)), lr)
+    }
+
+    /// Mean loss and accuracy over a loader, in eval mode.
+    public func evaluate(_ loader: BatchLoader) throws -> (loss: Double, accuracy: Double) {
+        let stream = loader.epoch(0)
+        defer { stream.cancel() }
+        var lossSum = 0.0, correct = 0, seen = 0
+        while let batch = try stream.next() {
+            let logits = try model.forward(batch.input, mode: .eval)
+            let (loss, _) = try softmaxCrossEntropy(logits: logits, labels: batch.labels)
+            lossSum += Double(loss) * Double(batch.labels.count)
+            correct += Trainer.correctCount(logits, batch.labels)
+            seen += batch.labels.count
+        }
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)))
+    }
+
+    static func correctCount(_ logits: Tensor, _ labels: [Int]) -> Int {
+        let k = logits.shape[1]
+        var correct = 0
+        for (i, y) in labels.enumerated() {
+            let row = logits.storage[(i * k)..<((i + 1) * k)]
+            if row.indices.max(by: { row[$0] < row[$1] }) == i * k + y { correct += 1 }
+        }
+        return correct
+    }
+
+    /// The schedule's learning rate at a step: linear warm-up, then constant, step decay or cosine to 0.
+    public func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int) -> Double {
+        let progress = Double(epoch) + Double(step) / Double(max(stepsPerEpoch, 1))
+        if Double(config.warmupEpochs) > progress {
+            return config.lr * (progress + 1.0 / Double(max(stepsPerEpoch, 1))) / Double(config.warmupEpochs)
+        }
+        switch config.schedule {
+        case "step":
+            return config.lr * pow(config.stepGamma, Double(epoch / max(config.stepSize, 1)))
+        case "cosine":
+            let span = Double(max(config.epochs - config.warmupEpochs, 1))
+            let t = (progress - Double(config.warmupEpochs)) / span
+            return config.lr * 0.5 * (1 + cos(Double.pi * min(max(t, 0), 1)))
+        default:
+            return config.lr
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// The current state as a checkpoint.
+    public func checkpoint() -> Checkpoint {
+        let optionsJSON = String(decoding: (try? JSONEncoder().encode(model.spec)) ?? Data("{}".utf8), as: UTF8.self)
+        return Checkpoint(model: model.name, epoch: epoch, numClasses: model.numClasses, inChannels: model.inputChannels,
+                          imageSize: config.imageSize, modelOptions: optionsJSON, seed: config.seed,
+                          state: model.stateDict().map { (key: $0.0, value: $0.1) }, optimizerType: config.optimizer,
+                          optimizerStep: optimizer.stepCount, optimizerState: optimizer.state(), rngState: rng.stateWords,
+                          classes: dataset.classes)
+    }
+
+    /// Restores weights, optimizer and generator from a checkpoint of this run.
+    func restore(_ checkpoint: Checkpoint) throws {
+        guard checkpoint.model == model.name, checkpoint.numClasses == model.numClasses else {
+            throw LoupeError.invalidInput("checkpoint is a \(checkpoint.model) with \(checkpoint.numClasses) classes; this run trains a \(model.name) with \(model.numClasses)")
+        }
+        try model.load(stateDict: checkpoint.stateDictionary, strict: true)
+        try optimizer.load(state: checkpoint.optimizerState, stepCount: checkpoint.optimizerStep)
+        if checkpoint.rngState.count == 4 { rng = SeededGenerator(seed: config.seed, stateWords: checkpoint.rngState) }
+        epoch = checkpoint.epoch
+    }
+}
