@@ -50,7 +50,8 @@ final class Conv2d: Layer {
     var stateEntries: [StateEntry] { [.parameter(weight)] + (bias.map { [.parameter($0)] } ?? []) }
 
     func outputShape(_ input: [Int]) -> [Int] {
-        [outChannels, (input[1] + 2 * padding - kernel) / stride + 1, (input[2] + 2 * padding - kernel) / stride + 1]
+        [outChannels, ConvGeometry.outputSize(input[1], kernel: kernel, stride: stride, padding: padding),
+         ConvGeometry.outputSize(input[2], kernel: kernel, stride: stride, padding: padding)]
     }
 
     func releaseCache() { cache.input = nil }

@@ -14,8 +14,14 @@ struct ConvGeometry: Equatable {
     let kernel, stride, padding: Int
     let outChannels: Int
 
-    var p: Int { (h + 2 * padding - kernel) / stride + 1 }
-    var q: Int { (w + 2 * padding - kernel) / stride + 1 }
+    var p: Int { ConvGeometry.outputSize(h, kernel: kernel, stride: stride, padding: padding) }
+    var q: Int { ConvGeometry.outputSize(w, kernel: kernel, stride: stride, padding: padding) }
+
+    /// PyTorch's floor((size + 2·padding − kernel)/stride) + 1, and 0 when the window does not fit.
+    static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        let span = size + 2 * padding - kernel
+        return span < 0 ? 0 : span / stride + 1
+    }
     /// Rows of a column matrix.
     var k: Int { c * kernel * kernel }
     /// Output positions per sample.

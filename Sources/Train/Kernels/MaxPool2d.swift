@@ -32,7 +32,8 @@ final class MaxPool2d: Layer {
     func releaseCache() {}
 
     func outputShape(_ input: [Int]) -> [Int] {
-        [input[0], (input[1] + 2 * padding - kernel) / stride + 1, (input[2] + 2 * padding - kernel) / stride + 1]
+        [input[0], ConvGeometry.outputSize(input[1], kernel: kernel, stride: stride, padding: padding),
+         ConvGeometry.outputSize(input[2], kernel: kernel, stride: stride, padding: padding)]
     }
 
     func forward(_ x: Tensor, _ ctx: RunContext) -> Tensor {
