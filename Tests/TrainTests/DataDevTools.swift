@@ -40,8 +40,14 @@ import Testing
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["LOUPE_DATA_BENCH"] != nil))
     func benchmark() throws {
-        for size in [64, 128] {
+        for size in [64] {
             for figure in try DataBenchmark.run(size: size, images: size == 64 ? 4096 : 1024) { print(figure) }
+        }
+        for split in [SyntheticSplit.target, .source] {
+            let data = try SyntheticDataset(SyntheticOptions(perClass: 100, split: split))
+            var fraction: Double = 0
+            for i in 0..<data.count { fraction += Double(try data.sample(at: i).meta.mask!.reduce(0) { $0 + Int($1) }) / 4096 }
+            print("synthetic \(split.rawValue) 64px: mean object (mask) fraction \(String(format: "%.3f", fraction / Double(data.count)))")
         }
         if let dir = ProcessInfo.processInfo.environment["LOUPE_FASHION_MNIST"] {
             let start = Date()
@@ -53,6 +59,6 @@ import Testing
     /// A quick run that proves the benchmark code works (tiny sizes, any build).
     @Test func benchmarkRuns() throws {
         let figures = try DataBenchmark.run(size: 16, batchSize: 4, images: 16, repeats: 1)
-        #expect(figures.count == 6 && figures.allSatisfy { $0.imagesPerSecond > 0 })
+        #expect(figures.count == 8 && figures.allSatisfy { $0.imagesPerSecond > 0 })
     }
 }

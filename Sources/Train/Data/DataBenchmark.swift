@@ -54,6 +54,24 @@ public enum DataBenchmark {
                 sink += out[0]
             })
         }
+        // A photo-sized source (Stanford Dogs images are about 500 × 375) to a 224-px network input.
+        var rng = SeededGenerator(seed: 1)
+        let photo = Sample(image: Image(width: 500, height: 375, channels: 3, pixels: (0..<(500 * 375 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }),
+                           label: 0, id: "photo", meta: SampleMeta(meanRGB: [0.5, 0.5, 0.5]))
+        for (name, transform) in [("augment standard 500×375 → 224", Augmenter(outputSize: 224, options: .standard) as any SampleTransform),
+                                  ("preprocess eval 500×375 → 256 → 224", Preprocessor(outputSize: 224, cropFraction: 0.875))] {
+            var out = [Float](repeating: 0, count: 3 * 224 * 224)
+            let rounds = max(4, n / 64)
+            figures.append(best(name + " (1 thread)", count: rounds) {
+                out.withUnsafeMutableBufferPointer { buffer in
+                    for r in 0..<rounds {
+                        var rng = SeededGenerator(seed: UInt64(r))
+                        transform.write(photo, into: buffer, rng: &rng)
+                    }
+                }
+                sink += out[0]
+            })
+        }
         for workers in [1, 2] {
             let loader = try BatchLoader(dataset: data, indices: Array(0..<n), batchSize: batchSize,
                                          transform: Augmenter(outputSize: size, options: .smallImages), seed: 1,
