@@ -104,6 +104,27 @@ func collect(_ stream: BatchStream) throws -> [Batch] {
     }
 }
 
+@Suite struct DataFolderLoaderTests {
+    @Test func mixedSizeFolderImagesBatchThroughBothTransforms() throws {
+        let folder = try TemporaryFolder(); defer { folder.cleanup() }
+        try folder.write("a/wide.png", try coordinateImage(width: 20, height: 10).pngData())
+        try folder.write("a/tall.png", try coordinateImage(width: 9, height: 17).pngData())
+        try folder.write("b/photo.jpg", jpegRGB8x6)
+        try folder.write("b/gray.png", try Image(width: 5, height: 5, channels: 1, fill: 90).pngData())
+        let data = try FolderDataset(directory: folder.path, warn: { _ in })
+        #expect(data.channels == 3)
+        for transform in [Preprocessor(outputSize: 8) as any SampleTransform, Augmenter(outputSize: 8, options: .standard)] {
+            let loader = try BatchLoader(dataset: data, indices: Array(0..<4), batchSize: 3, transform: transform, seed: 2)
+            let batches = try collect(loader.epoch(0))
+            #expect(batches.map { $0.input.shape } == [[3, 3, 8, 8], [1, 3, 8, 8]])
+            #expect(batches.allSatisfy { $0.input.storage.allSatisfy { $0.isFinite && abs($0) <= 1 } })
+        }
+        // The gray PNG is repeated into RGB.
+        let gray = try data.sample(at: 2)  // sorted: a/tall, a/wide, b/gray, b/photo
+        #expect(gray.id == "b/gray.png" && gray.image.channels == 3 && gray.image.pixels.allSatisfy { $0 == 90 })
+    }
+}
+
 extension Batch: Equatable {
     public static func == (a: Batch, b: Batch) -> Bool { a.input == b.input && a.labels == b.labels && a.indices == b.indices }
 }

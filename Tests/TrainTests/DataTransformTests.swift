@@ -177,4 +177,31 @@ let identity = Normalization(mean: [0, 0, 0], std: [1, 1, 1])
         let image = Image(width: 3, height: 2, channels: 1, pixels: [0, 10, 100, 20, 30, 200])
         #expect(ImageKernels.boxReduce(image, factor: 2) == Image(width: 2, height: 1, channels: 1, pixels: [15, 150]))
     }
+
+    @Test(arguments: [
+        AffineMap(a: 1, b: 0, tx: -2, c: 0, d: 1, ty: 3),             // whole-pixel shift (copy path)
+        AffineMap(a: -1, b: 0, tx: 9, c: 0, d: 1, ty: 0),             // mirror (copy path)
+        AffineMap(a: 0.7, b: 0, tx: 0.3, c: 0, d: 1.3, ty: -0.6),     // resize (separable path)
+        AffineMap(a: 0.9, b: -0.2, tx: 2.5, c: 0.25, d: 0.95, ty: -1), // rotation (general path)
+    ])
+    func resampleMatchesAFloatReference(_ map: AffineMap) {
+        var rng = SeededGenerator(seed: 3)
+        for channels in [1, 3] {
+            let w = 11, h = 7, size = 9
+            let image = Image(width: w, height: h, channels: channels, pixels: (0..<(w * h * channels)).map { _ in UInt8(rng.next() & 255) })
+            var out = [Float](repeating: .nan, count: channels * size * size)
+            out.withUnsafeMutableBufferPointer { ImageKernels.resample(image, map: map, width: size, height: size, into: $0) }
+            for oy in 0..<size { for ox in 0..<size {
+                let sx = min(max(Double(map.a) * Double(ox) + Double(map.b) * Double(oy) + Double(map.tx), 0), Double(w - 1))
+                let sy = min(max(Double(map.c) * Double(ox) + Double(map.d) * Double(oy) + Double(map.ty), 0), Double(h - 1))
+                let x0 = Int(sx), y0 = Int(sy), x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
+                let fx = sx - Double(x0), fy = sy - Double(y0)
+                for c in 0..<channels {
+                    func p(_ x: Int, _ y: Int) -> Double { Double(image.pixels[(y * w + x) * channels + c]) }
+                    let v = ((1 - fx) * (1 - fy) * p(x0, y0) + fx * (1 - fy) * p(x1, y0) + (1 - fx) * fy * p(x0, y1) + fx * fy * p(x1, y1)) / 255
+                    #expect(abs(Double(out[c * size * size + oy * size + ox]) - v) < 2e-3)
+                }
+            } }
+        }
+    }
 }

@@ -37,30 +37,82 @@ struct AffineMap: Equatable {
 enum ImageKernels {
     /// Bilinear samples of `source` at `map`'s positions, written planar into `out` (C × height × width,
     /// values / 255); positions outside the image take the nearest edge pixel (replicate border).
+    ///
+    /// Three paths, same results: whole-pixel shifts and mirrors (the padded crop) copy pixels;
+    /// axis-aligned maps (resize, crop) precompute per-column taps; anything else (rotation) computes
+    /// taps per pixel. Weights are 11-bit fixed point, so each value costs one int→float conversion.
     /// - Complexity: O(width × height × C).
     static func resample(_ source: Image, map: AffineMap, width: Int, height: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        let w = source.width, h = source.height, channels = source.channels
-        precondition(out.count >= channels * width * height)
-        let plane = width * height
-        let maxX = Float(w - 1), maxY = Float(h - 1)
-        let scale: Float = 1 / 255
+        precondition(out.count >= source.channels * width * height)
+        // Constant channel counts let the compiler unroll the per-channel loops.
+        switch source.channels {
+        case 3: resample(source, channels: 3, map: map, width: width, height: height, into: out)
+        case 1: resample(source, channels: 1, map: map, width: width, height: height, into: out)
+        default: resample(source, channels: source.channels, map: map, width: width, height: height, into: out)
+        }
+    }
+
+    static let weightBits = 11
+    static let weightOne = 1 << weightBits
+
+    @inline(__always)
+    private static func resample(_ source: Image, channels: Int, map: AffineMap, width: Int, height: Int,
+                                 into out: UnsafeMutableBufferPointer<Float>) {
+        let w = source.width, h = source.height, plane = width * height
+        let one = weightOne
+        let scale: Float = 1 / (255 * Float(one * one))
+        let isWhole = map.b == 0 && map.c == 0 && abs(map.a) == 1 && map.d == 1
+            && map.tx == map.tx.rounded() && map.ty == map.ty.rounded()
         source.pixels.withUnsafeBufferPointer { src in
+            if isWhole {
+                let step = Int(map.a), tx = Int(map.tx), ty = Int(map.ty)
+                let copyScale: Float = 1 / 255
+                for oy in 0..<height {
+                    let row = min(max(oy + ty, 0), h - 1) * w
+                    for ox in 0..<width {
+                        let p = (row + min(max(step * ox + tx, 0), w - 1)) * channels, o = oy * width + ox
+                        for ch in 0..<channels { out[ch * plane + o] = Float(src[p + ch]) * copyScale }
+                    }
+                }
+                return
+            }
+            @inline(__always) func tap(_ position: Float, _ size: Int) -> (Int, Int, Int) {
+                let x = min(max(position, 0), Float(size - 1))
+                let i = Int(x)
+                return (i, min(i + 1, size - 1), Int((x - Float(i)) * Float(one) + 0.5))
+            }
+            @inline(__always) func blend(_ p00: Int, _ p01: Int, _ p10: Int, _ p11: Int, _ wx: Int, _ wy: Int, _ o: Int) {
+                let w00 = (one - wx) * (one - wy), w01 = wx * (one - wy), w10 = (one - wx) * wy, w11 = wx * wy
+                for ch in 0..<channels {
+                    let v = w00 * Int(src[p00 + ch]) + w01 * Int(src[p01 + ch]) + w10 * Int(src[p10 + ch]) + w11 * Int(src[p11 + ch])
+                    out[ch * plane + o] = Float(v) * scale
+                }
+            }
+            if map.b == 0 && map.c == 0 {
+                var columns = [(Int, Int, Int)](repeating: (0, 0, 0), count: width)
+                for ox in 0..<width {
+                    let (x0, x1, wx) = tap(map.a * Float(ox) + map.tx, w)
+                    columns[ox] = (x0 * channels, x1 * channels, wx)
+                }
+                columns.withUnsafeBufferPointer { cols in
+                    for oy in 0..<height {
+                        let (y0, y1, wy) = tap(map.d * Float(oy) + map.ty, h)
+                        let r0 = y0 * w * channels, r1 = y1 * w * channels
+                        for ox in 0..<width {
+                            let (c0, c1, wx) = cols[ox]
+                            blend(r0 + c0, r0 + c1, r1 + c0, r1 + c1, wx, wy, oy * width + ox)
+                        }
+                    }
+                }
+                return
+            }
             for oy in 0..<height {
                 let fy = Float(oy)
                 var sx = map.b * fy + map.tx, sy = map.d * fy + map.ty
                 for ox in 0..<width {
-                    let x = min(max(sx, 0), maxX), y = min(max(sy, 0), maxY)
-                    let x0 = Int(x), y0 = Int(y)
-                    let x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
-                    let fx = x - Float(x0), fy = y - Float(y0)
-                    let w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy
-                    let p00 = (y0 * w + x0) * channels, p01 = (y0 * w + x1) * channels
-                    let p10 = (y1 * w + x0) * channels, p11 = (y1 * w + x1) * channels
-                    let o = oy * width + ox
-                    for ch in 0..<channels {
-                        let v = w00 * Float(src[p00 + ch]) + w01 * Float(src[p01 + ch]) + w10 * Float(src[p10 + ch]) + w11 * Float(src[p11 + ch])
-                        out[ch * plane + o] = v * scale
-                    }
+                    let (x0, x1, wx) = tap(sx, w), (y0, y1, wy) = tap(sy, h)
+                    blend((y0 * w + x0) * channels, (y0 * w + x1) * channels, (y1 * w + x0) * channels, (y1 * w + x1) * channels,
+                          wx, wy, oy * width + ox)
                     sx += map.a; sy += map.c
                 }
             }
@@ -106,12 +158,20 @@ enum ImageKernels {
 
     /// Blends with the mean gray level of the whole image (torchvision `adjust_contrast`).
     static func contrast(_ p: UnsafeMutableBufferPointer<Float>, channels: Int, plane: Int, factor: Float) {
-        var mean: Float = 0
-        if channels == 3 {
-            for i in 0..<plane { mean += 0.299 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i] }
-        } else {
-            for i in 0..<plane { mean += p[i] }
+        // Eight independent partial sums: a single running sum would serialise on the add latency.
+        var lanes = SIMD8<Float>(repeating: 0)
+        let full = plane / 8 * 8
+        var i = 0
+        while i < full {
+            var v = SIMD8<Float>(repeating: 0)
+            for k in 0..<8 {
+                v[k] = channels == 3 ? 0.299 * p[i + k] + 0.587 * p[plane + i + k] + 0.114 * p[2 * plane + i + k] : p[i + k]
+            }
+            lanes += v
+            i += 8
         }
+        var mean = lanes.sum()
+        for j in full..<plane { mean += channels == 3 ? 0.299 * p[j] + 0.587 * p[plane + j] + 0.114 * p[2 * plane + j] : p[j] }
         mean /= Float(plane)
         let offset = (1 - factor) * mean
         for i in 0..<(channels * plane) { p[i] = min(1, max(0, p[i] * factor + offset)) }
@@ -153,7 +213,16 @@ enum ImageKernels {
 
     /// Interleaved 8-bit image → planar floats / 255 in `out`.
     static func planar(_ image: Image, into out: UnsafeMutableBufferPointer<Float>) {
-        let plane = image.width * image.height, channels = image.channels
+        switch image.channels {
+        case 3: planar(image, channels: 3, into: out)
+        case 1: planar(image, channels: 1, into: out)
+        default: planar(image, channels: image.channels, into: out)
+        }
+    }
+
+    @inline(__always)
+    private static func planar(_ image: Image, channels: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        let plane = image.width * image.height
         let scale: Float = 1 / 255
         image.pixels.withUnsafeBufferPointer { src in
             for i in 0..<plane {

@@ -44,6 +44,7 @@ public struct Preprocessor: SampleTransform {
             if image == sample.image { return sample }
             var out = sample
             out.image = image
+            out.meta.meanRGB = SampleMeta.meanRGB(of: image)
             return out
         }
         let win = window(width: w, height: h)

@@ -32,7 +32,7 @@ enum SyntheticRenderer {
         let radius = scene.radius, inverseRadius = 1 / scene.radius
         let cosR = Float.cosine(scene.rotation), sinR = Float.sine(scene.rotation)
         let centre = scene.centre
-        let reach = radius + 2
+        let reach = SyntheticScene.extent * radius + 2
         let x0 = max(0, Int((centre.x - reach).rounded(.down))), x1 = min(n, Int((centre.x + reach).rounded(.up)))
         let y0 = max(0, Int((centre.y - reach).rounded(.down))), y1 = min(n, Int((centre.y + reach).rounded(.up)))
         let shape = scene.kind.shape, texture = scene.kind.texture
@@ -94,19 +94,19 @@ enum SyntheticRenderer {
         return z ^ (z >> 31)
     }
 
-    // MARK: shapes (radius units: every outline fits in the unit circle)
+    // MARK: shapes (radius units: every outline fits in a circle of radius SyntheticScene.extent)
 
     @inline(__always)
     static func shapeDistance(_ shape: SyntheticShape, _ x: Float, _ y: Float, _ h: SIMD4<Float>) -> Float {
         switch shape {
-        case .ellipse: ellipse(x, y, a: 1, b: 0.58)
-        case .star: star5(x, y, r: 1, inner: 0.5)
+        case .ellipse: ellipse(x, y, a: 1, b: 0.62)
+        case .star: star5(x, y, r: 1, inner: 0.55)
         case .ring: abs((x * x + y * y).squareRoot() - 0.72) - 0.28
         case .blob: blob(x, y, h)
-        case .cross: min(box(x, y, 0.92, 0.22), box(x, y, 0.22, 0.92)) - 0.08
-        case .triangle: triangle(x, y, halfSide: 0.866)
+        case .cross: min(box(x, y, 0.92, 0.25), box(x, y, 0.25, 0.92)) - 0.08
+        case .triangle: triangle(x, y, halfSide: 0.95)  // circumradius 1.1: a triangle fills its circle least
         case .square: box(x, y, 0.62, 0.62) - 0.08
-        case .crescent: max((x * x + y * y).squareRoot() - 1, 0.82 - ((x - 0.45) * (x - 0.45) + y * y).squareRoot())
+        case .crescent: max((x * x + y * y).squareRoot() - 1, 0.8 - ((x - 0.48) * (x - 0.48) + y * y).squareRoot())
         }
     }
 
@@ -163,7 +163,7 @@ enum SyntheticRenderer {
         let c = x / rho, s = y / rho
         let c2 = c * c - s * s, s2 = 2 * c * s
         let c3 = c * c2 - s * s2, s3 = s * c2 + c * s2
-        let outline = 0.78 + h.x * c2 + h.y * s2 + h.z * c3 + h.w * s3
+        let outline = 0.8 + h.x * c2 + h.y * s2 + h.z * c3 + h.w * s3
         return (rho - outline) * 0.85
     }
 }

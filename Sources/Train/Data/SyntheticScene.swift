@@ -11,7 +11,8 @@ public struct SyntheticScene: Sendable, Equatable {
     /// Linear brightness gradient: amplitude (≤ 0.12) and unit direction.
     public var gradientAmplitude: Float
     public var gradientDirection: SIMD2<Float>
-    /// Object centre in pixels, radius of its bounding circle in pixels, rotation in radians.
+    /// Object centre and radius in pixels (0.2–0.3 of the side; outlines stay within `extent` radii),
+    /// rotation in radians.
     public var centre: SIMD2<Float>
     public var radius: Float
     public var rotation: Float
@@ -29,6 +30,9 @@ public struct SyntheticScene: Sendable, Equatable {
     /// Standard deviation of the Gaussian pixel noise.
     public var noiseSigma: Float
 
+    /// Outlines reach at most this many radii from the centre (the triangle; the others stay within 1).
+    static let extent: Float = 1.1
+
     /// Draws a scene for `kind` at `size` pixels; every choice comes from `rng` in a fixed order.
     public init(kind: SyntheticClass, size: Int, rng: inout SeededGenerator) {
         self.kind = kind
@@ -39,7 +43,7 @@ public struct SyntheticScene: Sendable, Equatable {
         let gradientAngle = rng.uniform(0, 2 * .pi)
         gradientDirection = SIMD2(Float.cosine(gradientAngle), Float.sine(gradientAngle))
         radius = rng.uniform(0.2, 0.3) * s
-        let margin = radius + 1
+        let margin = SyntheticScene.extent * radius + 1
         centre = SIMD2(rng.uniform(margin, max(margin, s - margin)), rng.uniform(margin, max(margin, s - margin)))
         rotation = rng.uniform(0, 2 * .pi)
         colour = SyntheticScene.objectColour(awayFrom: background, rng: &rng)
