@@ -11,6 +11,7 @@ public final class ProgressBar: @unchecked Sendable {
     private let quiet: Bool
     private let lock = NSLock()
     private var suffix = ""
+    private var drewCompletion = false
 
     /// - Parameter quiet: draw nothing (tests, `--quiet`).
     public init(_ label: String, total: Int, quiet: Bool = false) {
@@ -43,7 +44,8 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     private func draw(force: Bool) {
-        guard !quiet else { return }
+        guard !quiet, !drewCompletion else { return }
+        if done == total { drewCompletion = true }
         let now = Date()
         let minGap = interactive ? 0.1 : 10.0
         guard force || now.timeIntervalSince(lastDraw) >= minGap else { return }

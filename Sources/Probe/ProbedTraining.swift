@@ -62,8 +62,8 @@ public final class ProbedTraining {
     /// Writes `dumps/epoch-NNNN.h5` for the trainer's current weights.
     public static func dump(trainer: Trainer, epoch: Int, options: DumpOptions) throws {
         let probe = probeSet(of: trainer, batchSize: options.batchSize)
-        let path = trainer.run.dumpPath(epoch: epoch)
-        let runName = URL(fileURLWithPath: trainer.run.path).lastPathComponent
+        let path = trainer.directory.dumpPath(epoch: epoch)
+        let runName = URL(fileURLWithPath: trainer.directory.path).lastPathComponent
         try ProbeJob(model: trainer.model, probe: probe, options: options, epoch: epoch, run: runName,
                      seed: trainer.config.seed, quiet: trainer.quiet).write(to: path)
     }

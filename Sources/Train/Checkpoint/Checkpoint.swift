@@ -18,7 +18,7 @@ public struct Checkpoint: Sendable {
     public var state: [(key: String, value: Tensor)]
     public var optimizerType: String
     public var optimizerStep: Int
-    /// Optimizer state by `"<slot>/<parameter key>"`, e.g. `"momentum_buffer/conv1.weight"`.
+    /// Optimizer state by `"<slot>.<parameter key>"`, e.g. `"momentum_buffer.conv1.weight"`, `"step.fc.bias"`.
     public var optimizerState: [(key: String, value: Tensor)]
     public var rngState: [UInt64]
     public var classes: [String]
@@ -103,12 +103,9 @@ public struct Checkpoint: Sendable {
             let optimizer = try file.group("optimizer")
             optimizerType = try optimizer.attribute("type")?.stringValue ?? "none"
             optimizerStep = try optimizer.attribute("step")?.intValue ?? 0
-            for slot in try optimizer.childNames() {
-                let slotGroup = try optimizer.group(slot)
-                for key in try slotGroup.childNames() {
-                    let d = try slotGroup.dataset(key)
-                    optimizerState.append((slot + "/" + key, Tensor(shape: d.shape, storage: try d.read(as: Float.self))))
-                }
+            for key in try optimizer.childNames() {
+                let d = try optimizer.dataset(key)
+                optimizerState.append((key, Tensor(shape: d.shape, storage: try d.read(as: Float.self))))
             }
         }
         let rngState = file.contains("rng/state") ? try file.read("rng/state", as: UInt64.self) : []

@@ -8,7 +8,7 @@ import LoupeCore
 /// checkpoint. With the same seed and thread count the weights are the same, resumed or not.
 public final class Trainer {
     public let config: TrainConfig
-    public let run: RunDirectory
+    public let directory: RunDirectory
     public let model: Model
     public let data: RunData
     public var dataset: any Dataset { data.dataset }
@@ -29,7 +29,7 @@ public final class Trainer {
     /// - Throws: `LoupeError` naming what is wrong: data spec, pretrained file, shapes.
     public init(config: TrainConfig, run: RunDirectory) throws {
         self.config = config
-        self.run = run
+        self.directory = run
         data = try RunData(config: config)
         let dataset = data.dataset
         let architecture = try ModelSpec.architecture(named: config.model)
@@ -41,7 +41,12 @@ public final class Trainer {
             try Trainer.loadPretrained(pretrained, into: model, numClasses: dataset.classes.count, seed: config.seed)
         }
         model.setBackboneFrozen(config.freezeBackbone)
-        optimizer = try Optimizer.make(config: config, parameters: model.parameters)
+        guard let kind = OptimizerKind(rawValue: config.optimizer) else {
+            throw LoupeError.invalidInput("unknown optimizer '\(config.optimizer)'; use " + OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        optimizer = try Optimizer(parameters: model.parameters,
+                                  config: OptimizerConfig(kind: kind, learningRate: config.lr, backboneLRScale: config.backboneLRScale,
+                                                          weightDecay: config.weightDecay, momentum: config.momentum))
         rng = SeededGenerator(seed: config.seed)
         try validateImageSize()
     }
@@ -76,11 +81,11 @@ public final class Trainer {
 
     /// Creates the run directory and trains from epoch 0.
     public func run() throws {
-        try self.run.create()
-        if !self.run.checkpointEpochs().isEmpty {
-            throw LoupeError.invalidInput("\(self.run.path) already holds a run; use --resume \(self.run.path) or another --out")
+        try directory.create()
+        if !directory.checkpointEpochs().isEmpty {
+            throw LoupeError.invalidInput("\(directory.path) already holds a run; use --resume \(directory.path) or another --out")
         }
-        try self.run.writeConfig(config)
+        try directory.writeConfig(config)
         try epochHook?(self, 0)
         try trainRemainingEpochs()
     }
@@ -117,9 +122,9 @@ public final class Trainer {
             epoch = next
             let row = EpochMetrics(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, validationLoss: validationLoss,
                                    validationAccuracy: validationAccuracy, lr: lr, seconds: Date().timeIntervalSince(started))
-            try checkpoint().write(to: run.checkpointPath(epoch: epoch))
+            try checkpoint().write(to: directory.checkpointPath(epoch: epoch))
             metrics.append(row)
-            try run.writeMetrics(metrics)
+            try directory.writeMetrics(metrics)
             if !quiet {
                 FileHandle.standardError.write(Data(String(format: "epoch %d/%d  train loss %.4f acc %.3f  val loss %.4f acc %.3f  lr %.2e  %.1fs\n",
                                                            epoch, config.epochs, trainLoss, trainAccuracy, validationLoss,
@@ -147,8 +152,10 @@ public final class Trainer {
         var lossSum = 0.0, correct = 0, seen = 0
         var lr = 0.0
         var step = 0
+        let schedule = try self.schedule(stepsPerEpoch: stream.count)
         while let batch = try stream.next() {
-            lr = learningRate(epoch: epochNumber - 1, step: step, stepsPerEpoch: stream.count)
+            optimizer.learningRateFactor = schedule.factor(at: (epochNumber - 1) * stream.count + step)
+            lr = optimizer.learningRate(for: .head)
             let logits = try model.forward(batch.input, mode: .train)
             let (loss, dLogits) = try softmaxCrossEntropy(logits: logits, labels: batch.labels)
             guard loss.isFinite else {
@@ -156,7 +163,7 @@ public final class Trainer {
             }
             model.zeroGradients()
             try model.backward(dLogits, needParameterGradients: true, needInputGradient: false)
-            optimizer.step(lr: lr, backboneScale: config.backboneLRScale)
+            optimizer.step()
             lossSum += Double(loss) * Double(batch.labels.count)
             correct += Trainer.correctCount(logits, batch.labels)
             seen += batch.labels.count
@@ -192,22 +199,16 @@ public final class Trainer {
         return correct
     }
 
-    /// The schedule's learning rate at a step: linear warm-up, then constant, step decay or cosine to 0.
-    public func learningRate(epoch: Int, step: Int, stepsPerEpoch: Int) -> Double {
-        let progress = Double(epoch) + Double(step) / Double(max(stepsPerEpoch, 1))
-        if Double(config.warmupEpochs) > progress {
-            return config.lr * (progress + 1.0 / Double(max(stepsPerEpoch, 1))) / Double(config.warmupEpochs)
+    /// The learning-rate schedule in optimizer steps: warm-up, then constant, step decay or cosine.
+    func schedule(stepsPerEpoch: Int) throws -> LRSchedule {
+        guard let kind = LRSchedule.Kind(rawValue: config.schedule) else {
+            throw LoupeError.invalidInput("unknown schedule '\(config.schedule)'; use constant, step or cosine")
         }
-        switch config.schedule {
-        case "step":
-            return config.lr * pow(config.stepGamma, Double(epoch / max(config.stepSize, 1)))
-        case "cosine":
-            let span = Double(max(config.epochs - config.warmupEpochs, 1))
-            let t = (progress - Double(config.warmupEpochs)) / span
-            return config.lr * 0.5 * (1 + cos(Double.pi * min(max(t, 0), 1)))
-        default:
-            return config.lr
-        }
+        let schedule = LRSchedule(kind: kind, totalSteps: max(config.epochs * stepsPerEpoch, 1),
+                                  warmupSteps: config.warmupEpochs * stepsPerEpoch, stepSize: max(config.stepSize * stepsPerEpoch, 1),
+                                  gamma: config.stepGamma)
+        try schedule.validate()
+        return schedule
     }
 
     // MARK: - Checkpoints
@@ -218,7 +219,7 @@ public final class Trainer {
         return Checkpoint(model: model.name, epoch: epoch, numClasses: model.numClasses, inChannels: model.inputChannels,
                           imageSize: config.imageSize, modelOptions: optionsJSON, seed: config.seed,
                           state: model.stateDict().map { (key: $0.0, value: $0.1) }, optimizerType: config.optimizer,
-                          optimizerStep: optimizer.stepCount, optimizerState: optimizer.state(), rngState: rng.stateWords,
+                          optimizerStep: epoch, optimizerState: optimizer.state().map { (key: $0.0, value: $0.1) }, rngState: rng.stateWords,
                           classes: dataset.classes)
     }
 
@@ -228,7 +229,7 @@ public final class Trainer {
             throw LoupeError.invalidInput("checkpoint is a \(checkpoint.model) with \(checkpoint.numClasses) classes; this run trains a \(model.name) with \(model.numClasses)")
         }
         try model.load(stateDict: checkpoint.stateDictionary, strict: true)
-        try optimizer.load(state: checkpoint.optimizerState, stepCount: checkpoint.optimizerStep)
+        try optimizer.load(state: Dictionary(checkpoint.optimizerState.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
         if checkpoint.rngState.count == 4 { rng = SeededGenerator(seed: config.seed, stateWords: checkpoint.rngState) }
         epoch = checkpoint.epoch
     }
