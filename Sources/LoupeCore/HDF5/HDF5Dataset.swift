@@ -137,8 +137,12 @@ public final class HDF5Dataset: HDF5Attributed {
     /// Reads a string dataset (fixed or variable length).
     public func readStrings() throws -> [String] {
         guard elementType == .string else { throw typeError(wanted: .string) }
-        return try LoupeCore.readStrings(count: count, fileType: HDF5Handle.datatype(H5Dget_type(handle.id)).id, at: location) {
-            H5Dread(handle.id, $0, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $1)
+        // The type handle must outlive the read: a temporary's id would be closed before it is used.
+        let fileType = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
+        return try withExtendedLifetime(fileType) {
+            try LoupeCore.readStrings(count: count, fileType: fileType.id, at: location) {
+                H5Dread(handle.id, $0, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $1)
+            }
         }
     }
 
