@@ -77,6 +77,7 @@ enum TestDumps {
                 try f.setAttribute("normalization_std", .doubles([0.25, 0.25, 0.25]))
                 try f.setAttribute("image_size", spec.size)
                 try f.setAttribute("seed", Int(spec.seed))
+                try f.setAttribute("layers", .strings(spec.layers.map(\.0)))
             }
             func put(_ p: String, _ body: () throws -> Void) throws { if !spec.omit.contains(p) { try body() } }
             try put(D.images) { try f.write(D.images, images, shape: [n, s, s, 3], chunk: [1, s, s, 3], compression: .deflate(level: 4, shuffle: true)) }

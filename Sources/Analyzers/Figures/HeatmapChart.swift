@@ -43,7 +43,7 @@ public struct HeatmapChart: Chart {
         var plotHeight = outer.height - top - bottomText - (xLabel.isEmpty ? 4 : Style.label + 10)
         // Square-ish cells read better than stretched ones.
         let cell = min(plotWidth / Double(cols), plotHeight / Double(rows))
-        let maxAspect = 2.2
+        let maxAspect = 1.6
         let cw = min(plotWidth / Double(cols), cell * maxAspect), ch = min(plotHeight / Double(rows), cell * maxAspect)
         plotWidth = cw * Double(cols)
         plotHeight = ch * Double(rows)

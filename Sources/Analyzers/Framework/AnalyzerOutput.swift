@@ -108,6 +108,8 @@ public struct Table {
     public var columns: [String]
     public var rows: [[String]]
     public var fileName: String?
+    /// False for long tables that only go to their CSV file.
+    public var showInReport = true
 
     public init(title: String, columns: [String], rows: [[String]], fileName: String? = nil) {
         self.title = title

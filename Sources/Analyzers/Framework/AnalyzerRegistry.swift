@@ -6,6 +6,7 @@ import LoupeCore
 public enum AnalyzerRegistry {
     public static let all: [any Analyzer] = [
         GradCAMAnalyzer(),
+        ZeroGradAnalyzer(),
     ]
 
     /// The analyzer called `id`.

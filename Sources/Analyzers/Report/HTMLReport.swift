@@ -17,6 +17,8 @@ public enum HTMLReport {
         for block in report.blocks {
             switch block {
             case .markdown(let text): body += "<section>" + Markdown.html(text) + "</section>\n"
+            case .table(let t) where !t.showInReport:
+                body += "<section><p><b>\(escape(t.title))</b>: \(t.rows.count) rows in <code>\(escape(t.fileName ?? ""))</code>.</p></section>\n"
             case .table(let t): body += table(t)
             case .figure(let f):
                 body += "<figure><figcaption><b>\(escape(f.title))</b>\(f.caption.isEmpty ? "" : " — " + Markdown.inline(f.caption))</figcaption>"

@@ -22,6 +22,8 @@ public enum NotebookReport {
         for block in report.blocks {
             switch block {
             case .markdown(let text): markdown(text)
+            case .table(let t) where !t.showInReport:
+                markdown("**\(t.title)**: \(t.rows.count) rows in `\(t.fileName ?? "")`.")
             case .table(let t):
                 markdown("**\(t.title)**\(t.fileName.map { " (`\($0)`)" } ?? "")\n\n\(t.markdown)")
             case .figure(let f):
