@@ -58,11 +58,11 @@ struct Axes {
 
     /// Draws light grid lines (optional), the four spines, outward ticks with labels, axis labels and title.
     func draw(on c: Canvas, outer: Rect, title: String, xLabel: String, yLabel: String,
-              xTicks: [Double], yTicks: [Double], xTickLabels: [String]? = nil, yTickLabels: [String]? = nil, grid: Bool = true) {
+              xTicks: [Double], yTicks: [Double], xTickLabels: [String]? = nil, yTickLabels: [String]? = nil, grid: Bool = true, xGrid: Bool = true) {
         if grid {
             c.setColor(Style.grid)
             c.lineWidth(0.6)
-            for t in xTicks where x.contains(t) { c.segment(px(t), frame.y, px(t), frame.maxY) }
+            if xGrid { for t in xTicks where x.contains(t) { c.segment(px(t), frame.y, px(t), frame.maxY) } }
             for t in yTicks where y.contains(t) { c.segment(frame.x, py(t), frame.maxX, py(t)) }
         }
         c.setColor(Style.spine)

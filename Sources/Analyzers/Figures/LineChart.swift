@@ -30,6 +30,8 @@ public struct LineChart: Chart {
     public var yRange: ClosedRange<Double>? = nil
     /// Integer x ticks only (epochs, component numbers).
     public var integerX = false
+    /// Category names at x = 1, 2, … (bar charts of named metrics).
+    public var xTickLabels: [String]? = nil
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -48,11 +50,12 @@ public struct LineChart: Chart {
             let step = max(1, (xt.count > 1 ? (xt[1] - xt[0]) : 1).rounded(.up))
             xt = stride(from: (xr.lowerBound / step).rounded(.up) * step, through: xr.upperBound, by: step).map { $0 }
         }
+        if let names = xTickLabels { xt = names.indices.map { Double($0 + 1) } }
         let yt = Ticks.nice(yr.lowerBound, yr.upperBound)
         let frame = Axes.layout(in: outer, canvas: c, title: title, xLabel: xLabel, yLabel: yLabel, yTickLabels: Ticks.labels(yt), rightReserve: 0)
         let axes = Axes(frame: frame, x: xr, y: yr)
         axes.draw(on: c, outer: outer, title: title, xLabel: xLabel, yLabel: yLabel, xTicks: xt, yTicks: yt,
-                  xTickLabels: integerX ? xt.map { String(Int($0)) } : nil)
+                  xTickLabels: xTickLabels ?? (integerX ? xt.map { String(Int($0)) } : nil), xGrid: xTickLabels == nil)
         c.save()
         c.clip(x: frame.x, y: frame.y, width: frame.width, height: frame.height)
         var screenPoints: [(Double, Double)] = []

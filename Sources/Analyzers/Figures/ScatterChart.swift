@@ -37,7 +37,7 @@ public struct ScatterChart: Chart {
     public func draw(on c: Canvas, in outer: Rect) {
         let xr = xRange ?? Ticks.padded(x + verticalLines.map(\.x))
         let yr = yRange ?? Ticks.padded(y + horizontalLines.map(\.y))
-        let xt = Ticks.nice(xr.lowerBound, xr.upperBound), yt = Ticks.nice(yr.lowerBound, yr.upperBound)
+        let xt = hideTickLabels ? [] : Ticks.nice(xr.lowerBound, xr.upperBound), yt = hideTickLabels ? [] : Ticks.nice(yr.lowerBound, yr.upperBound)
         let legendWidth = legend.isEmpty ? 0 : Legend.width(legend, canvas: c, title: legendTitle)
         let yl = hideTickLabels ? yt.map { _ in "" } : Ticks.labels(yt)
         let frame = Axes.layout(in: outer, canvas: c, title: title, xLabel: xLabel, yLabel: yLabel, yTickLabels: yl, rightReserve: legendWidth)

@@ -27,7 +27,7 @@ public struct ThumbnailMapChart: Chart {
 
     public func draw(on c: Canvas, in outer: Rect) {
         let xr = Ticks.padded(x, fraction: 0.08), yr = Ticks.padded(y, fraction: 0.08)
-        let xt = Ticks.nice(xr.lowerBound, xr.upperBound), yt = Ticks.nice(yr.lowerBound, yr.upperBound)
+        let xt = hideTickLabels ? [] : Ticks.nice(xr.lowerBound, xr.upperBound), yt = hideTickLabels ? [] : Ticks.nice(yr.lowerBound, yr.upperBound)
         let legendWidth = legend.isEmpty ? 0 : Legend.width(legend, canvas: c)
         let frame = Axes.layout(in: outer, canvas: c, title: title, xLabel: xLabel, yLabel: yLabel,
                                 yTickLabels: hideTickLabels ? [] : Ticks.labels(yt), rightReserve: legendWidth)

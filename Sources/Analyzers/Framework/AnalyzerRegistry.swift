@@ -7,6 +7,10 @@ public enum AnalyzerRegistry {
     public static let all: [any Analyzer] = [
         GradCAMAnalyzer(),
         ZeroGradAnalyzer(),
+        TSNEAnalyzer(),
+        PCAAnalyzer(),
+        PurityAnalyzer(),
+        CKAAnalyzer(),
     ]
 
     /// The analyzer called `id`.
