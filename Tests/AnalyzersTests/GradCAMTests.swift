@@ -15,7 +15,8 @@ import Testing
         #expect(zip(row, cv2).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 
-    /// An independent float64 Grad-CAM, written the way the paper states it.
+    /// An independent float64 Grad-CAM, written the way the paper states it, normalised for display
+    /// as pytorch-grad-cam does (min-max at the layer's resolution, resize, min-max again).
     static func reference(act: [Float], grad: [Float], n: Int, c: Int, h: Int, w: Int, H: Int, W: Int) -> (cam: [Double], heat: [Double], rawMax: [Double]) {
         var cam = [Double](), heat = [Double](), rawMax = [Double]()
         for i in 0..<n {
@@ -29,6 +30,8 @@ import Testing
             rawMax.append(m.max()!)
             let relu = m.map { max($0, 0) }
             cam += relu
+            let lo0 = relu.min()!, span0 = relu.max()! - lo0
+            let unit = relu.map { ($0 - lo0) / (span0 + 1e-7) }
             var up = [Double](repeating: 0, count: H * W)
             for Y in 0..<H {
                 for X in 0..<W {
@@ -37,7 +40,7 @@ import Testing
                     let y0 = Int(sy.rounded(.down)), x0 = Int(sx.rounded(.down))
                     let y1 = y0 < h - 1 ? y0 + 1 : y0, x1 = x0 < w - 1 ? x0 + 1 : x0
                     let ly = sy - Double(y0), lx = sx - Double(x0)
-                    up[Y * W + X] = (1 - ly) * ((1 - lx) * relu[y0 * w + x0] + lx * relu[y0 * w + x1]) + ly * ((1 - lx) * relu[y1 * w + x0] + lx * relu[y1 * w + x1])
+                    up[Y * W + X] = (1 - ly) * ((1 - lx) * unit[y0 * w + x0] + lx * unit[y0 * w + x1]) + ly * ((1 - lx) * unit[y1 * w + x0] + lx * unit[y1 * w + x1])
                 }
             }
             let lo = up.min()!, hi = up.max()!

@@ -14,7 +14,7 @@ public struct CKAAnalyzer: Analyzer {
     public var requirements: [Requirement] {
         let D = RunFormat.Dump.self
         return [
-            Requirement(D.embedding, or: [D.activations + "/<layer>"], producer: "/embedding (every Loupe dump) or activations (`loupe probe --layers L`)"),
+            Requirement(D.embedding, or: [D.activations + "/<layer>"], producer: "/embedding is written by every Loupe dump, activations by `loupe probe --layers L`"),
             Requirement(D.ids, producer: "probe ids (checked to be the same in both files)", optional: true),
         ]
     }

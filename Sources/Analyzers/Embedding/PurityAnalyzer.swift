@@ -14,7 +14,7 @@ public struct PurityAnalyzer: Analyzer {
         let D = RunFormat.Dump.self
         return [
             FeatureOptions.requirement(),
-            Requirement(D.labels, producer: "written by every Loupe dump (probe labels)"),
+            Requirement(D.labels, producer: "the probe labels, written by every Loupe dump"),
             Requirement(D.background, or: [D.meanRGB, D.images], producer: "the nuisance attribute: background colour, mean colour, or the images to compute it from"),
         ]
     }

@@ -8,7 +8,7 @@ enum FeatureOptions {
     static let normalize = OptionSpec("normalize", default: "none", "row treatment before the analysis: none, l2 (unit length) or standardize (per column)")
 
     static func requirement() -> Requirement {
-        Requirement("<features>", producer: "the `features` option: /embedding by default (every Loupe dump), or /activations/LAYER")
+        Requirement("<features>", producer: "named by the `features` option: /embedding by default, written by every Loupe dump; or /activations/LAYER from `loupe probe --layers LAYER`")
     }
 
     static func placeholders(_ options: AnalyzerOptions) throws -> [String: [String]] {

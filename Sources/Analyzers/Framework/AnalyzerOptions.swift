@@ -59,7 +59,7 @@ public struct AnalyzerOptions: Sendable, Equatable {
         guard let v = Int(string(name).trimmingCharacters(in: .whitespaces)) else {
             throw LoupeError.invalidInput("option \(name)=\(string(name)) of \(analyzer): expected a whole number")
         }
-        if let min, v < min { throw LoupeError.invalidInput("option \(name)=\(v) of \(analyzer): must be at least \(min)") }
+        if let min, v < min { throw LoupeError.invalidInput("option \(name)=\(string(name)) of \(analyzer): must be at least \(min)") }
         return v
     }
 
@@ -67,8 +67,8 @@ public struct AnalyzerOptions: Sendable, Equatable {
         guard let v = Double(string(name).trimmingCharacters(in: .whitespaces)), v.isFinite else {
             throw LoupeError.invalidInput("option \(name)=\(string(name)) of \(analyzer): expected a number")
         }
-        if let min, v < min { throw LoupeError.invalidInput("option \(name)=\(v) of \(analyzer): must be at least \(min)") }
-        if let max, v > max { throw LoupeError.invalidInput("option \(name)=\(v) of \(analyzer): must be at most \(max)") }
+        if let min, v < min { throw LoupeError.invalidInput("option \(name)=\(string(name)) of \(analyzer): must be at least \(min)") }
+        if let max, v > max { throw LoupeError.invalidInput("option \(name)=\(string(name)) of \(analyzer): must be at most \(max)") }
         return v
     }
 

@@ -9,7 +9,9 @@
 //   L  Grad-CAM map                  N × h × w       L_n = ReLU(M_n)
 //   U  upsampled map                 N × H × W       bilinear, align_corners = False (as cv2.resize
 //                                                     INTER_LINEAR and pytorch-grad-cam do)
-//   S  display map                   N × H × W       (U − min U) / (max(U − min U) + ε)
+//   S  display map                   N × H × W       norm(resize(norm(L))), norm(x) = (x − min x) / (max(x − min x) + ε):
+//                                                     pytorch-grad-cam's order, so ε acts on the unit scale
+//                                                     whatever the gradients' magnitude
 // Sums run in Double so the maps match a float64 reference to ~1e-7 whatever C is.
 import Foundation
 import LoupeCore
@@ -82,16 +84,24 @@ public enum GradCAM {
                     maps.rawMax[i] = raw.max() ?? 0
                     for p in 0..<hw { maps.cam[i * hw + p] = max(raw[p], 0) }
                     if !anyGradient { maps.status[i] = .zeroGradient } else if maps.rawMax[i] <= 0 { maps.status[i] = .allNegative }
-                    let up = upsampleBilinear(Array(maps.cam[(i * hw)..<((i + 1) * hw)]), height: h, width: w, toHeight: imageHeight, toWidth: imageWidth)
-                    let lo = up.min() ?? 0, hi = up.max() ?? 0
+                    let low = Array(maps.cam[(i * hw)..<((i + 1) * hw)])
+                    let up = upsampleBilinear(low, height: h, width: w, toHeight: imageHeight, toWidth: imageWidth)
+                    let display = normalize(upsampleBilinear(normalize(low, epsilon), height: h, width: w, toHeight: imageHeight, toWidth: imageWidth), epsilon)
                     for p in 0..<bigHW {
                         maps.upsampled[i * bigHW + p] = up[p]
-                        maps.normalized[i * bigHW + p] = (up[p] - lo) / (hi - lo + epsilon)
+                        maps.normalized[i * bigHW + p] = display[p]
                     }
                 }
             }
         }
         return maps
+    }
+
+    /// (x − min x) / (max(x − min x) + ε).
+    public static func normalize(_ x: [Double], _ epsilon: Double) -> [Double] {
+        let lo = x.min() ?? 0
+        let hi = (x.max() ?? 0) - lo
+        return x.map { ($0 - lo) / (hi + epsilon) }
     }
 
     /// Bilinear resize with half-pixel centres (align_corners = False), edges clamped — the

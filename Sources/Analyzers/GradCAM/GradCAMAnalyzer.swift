@@ -15,8 +15,8 @@ public struct GradCAMAnalyzer: Analyzer {
         let D = RunFormat.Dump.self
         return [
             Requirement(D.activations + "/<layer>", producer: "written by `loupe probe --layers L` or `loupe train --dump-epochs`"),
-            Requirement(D.gradients + "/<layer>", producer: "written by `loupe probe --layers L` (gradients of --target, best `logit`)"),
-            Requirement(D.images, producer: "written by every Loupe dump (the probe pixels)"),
+            Requirement(D.gradients + "/<layer>", producer: "written by `loupe probe --layers L`, gradients of its --target, best `logit`"),
+            Requirement(D.images, producer: "the probe pixels, written by every Loupe dump"),
             Requirement(D.labels, producer: "probe labels", optional: true),
             Requirement(D.classes, producer: "class names", optional: true),
             Requirement(D.ids, producer: "probe ids", optional: true),

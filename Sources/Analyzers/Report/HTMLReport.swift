@@ -200,9 +200,27 @@ enum Markdown {
     }
 
     static func emphasis(_ s: String) -> String {
-        var t = replacePairs(s, marker: "**", open: "<b>", close: "</b>")
+        var t = links(s)
+        t = replacePairs(t, marker: "**", open: "<b>", close: "</b>")
         t = replacePairs(t, marker: "*", open: "<i>", close: "</i>")
         return t
+    }
+
+    /// `[text](target)` → a link (text and target are already escaped).
+    static func links(_ s: String) -> String {
+        var out = ""
+        var rest = Substring(s)
+        while let open = rest.firstIndex(of: "["),
+              let close = rest[open...].firstIndex(of: "]"),
+              rest.index(after: close) < rest.endIndex, rest[rest.index(after: close)] == "(",
+              let end = rest[close...].firstIndex(of: ")") {
+            out += rest[..<open]
+            let text = rest[rest.index(after: open)..<close]
+            let target = rest[rest.index(close, offsetBy: 2)..<end]
+            out += "<a href=\"\(target)\">\(text)</a>"
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
     }
 
     static func replacePairs(_ s: String, marker: String, open: String, close: String) -> String {

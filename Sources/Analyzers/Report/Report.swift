@@ -35,6 +35,15 @@ public struct Report {
         self.results = results
     }
 
+    /// A few arrays worth loading first: numeric matrices before vectors, strings last.
+    static func showcase(_ arrays: [ResultArray]) -> [String] {
+        func rank(_ a: ResultArray) -> Int {
+            if case .strings = a.values { return 2 }
+            return a.shape.count >= 2 ? 0 : 1
+        }
+        return Array(arrays.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element.path).prefix(3))
+    }
+
     /// The report of one `loupe analyze` run.
     init(analyzer: any Analyzer, inputs: AnalyzerInputs, options: AnalyzerOptions, notes: [String], output: AnalyzerOutput) {
         let files = inputs.dumps.map { "`\($0.path)` (\($0.run), epoch \($0.epoch), target \($0.target)\($0.isLoupeFormat ? "" : ", minimal file"))" }
@@ -43,6 +52,6 @@ public struct Report {
                   facts: [("Inputs", files), ("Options", [optionText.isEmpty ? "none" : optionText])],
                   notes: notes, blocks: output.blocks,
                   results: [ResultReference(label: analyzer.id, path: "result.h5", summaryPath: "summary.json",
-                                            arrays: Array(output.arrays.map(\.path).prefix(3)))])
+                                            arrays: Report.showcase(output.arrays))])
     }
 }

@@ -20,7 +20,7 @@ public struct ZeroGradAnalyzer: Analyzer {
     public var requirements: [Requirement] {
         let D = RunFormat.Dump.self
         return [
-            Requirement(D.gradients + "/<layer>", producer: "written by `loupe probe --layers L` (with the --target to check)"),
+            Requirement(D.gradients + "/<layer>", producer: "written by `loupe probe --layers L`, with the --target to check"),
             Requirement(D.activations + "/<layer>", producer: "for dead channels and Grad-CAM clipping", optional: true),
             Requirement(D.logits, producer: "written by every Loupe dump; needed to tell softmax saturation by the margins", optional: true),
             Requirement(D.labels, producer: "probe labels (the target class)", optional: true),
