@@ -41,6 +41,7 @@ enum TestDumps {
     /// object is a square whose box and mask agree.
     @discardableResult
     static func write(_ spec: DumpSpec, to path: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         var rng = SeededGenerator(seed: spec.seed)
         let n = spec.n, s = spec.size, k = spec.classes
         let D = RunFormat.Dump.self

@@ -54,13 +54,15 @@ public struct AnalyzerRunner {
         for dump in dumps {
             let values = try analyzer.placeholders(for: dump, options: options)
             resolved.append(values)
+            var mine: [MissingInputs.Item] = []
             for requirement in analyzer.requirements where !requirement.isOptional {
                 let expanded = AnalyzerRunner.expand(requirement, values)
                 for alternatives in expanded where !alternatives.contains(where: dump.has) {
-                    missing.append(.init(file: dump.path, path: alternatives.count == 1 ? alternatives[0] : "one of " + alternatives.joined(separator: ", "),
-                                         producer: requirement.producer))
+                    mine.append(.init(file: dump.path, path: alternatives.count == 1 ? alternatives[0] : "one of " + alternatives.joined(separator: ", "),
+                                      producer: requirement.producer))
                 }
             }
+            missing += AnalyzerRunner.pruneUnresolved(mine, dump)
         }
         if !missing.isEmpty { throw MissingInputs(analyzer: analyzer.id, items: missing) }
 
@@ -81,6 +83,28 @@ public struct AnalyzerRunner {
             }
         }
         return combos
+    }
+
+    /// A pattern such as `/activations/<layer>` stays unresolved when no layer qualifies. Report only
+    /// the patterns whose group is empty (the real gap); when every group has datasets but no layer is
+    /// in all of them, report them all and say so.
+    static func pruneUnresolved(_ items: [MissingInputs.Item], _ dump: DumpFile) -> [MissingInputs.Item] {
+        let patterns = items.filter { $0.path.contains("<") }
+        guard !patterns.isEmpty else { return items }
+        func groupIsEmpty(_ path: String) -> Bool {
+            let group = String(path[..<(path.range(of: "/<")?.lowerBound ?? path.endIndex)])
+            return dump.datasetNames(under: group).isEmpty
+        }
+        let empty = patterns.filter { groupIsEmpty($0.path) }
+        if empty.isEmpty {
+            return items.map { item in
+                guard item.path.contains("<") else { return item }
+                var hinted = item
+                hinted.producer += "; no layer has all of " + patterns.map(\.path).joined(separator: ", ")
+                return hinted
+            }
+        }
+        return items.filter { !$0.path.contains("<") || groupIsEmpty($0.path) }
     }
 
     /// Figures and tables must be declared artifacts, so `loupe analyzers` tells the truth.
