@@ -1,0 +1,206 @@
+import Foundation
+import LoupeCore
+
+/// `purity`: does the representation cluster by class or by a nuisance such as colour? Every metric is
+/// computed twice: against the class labels and against the images' colour binned into k groups.
+public struct PurityAnalyzer: Analyzer {
+    public init() {}
+
+    public let id = "purity"
+    public let summary = "Cluster quality against the classes AND against image colour: k-means purity, NMI, ARI, k-NN accuracy, silhouette, trustworthiness"
+    public let arity = InputArity.oneOrMore
+
+    public var requirements: [Requirement] {
+        let D = RunFormat.Dump.self
+        return [
+            FeatureOptions.requirement(),
+            Requirement(D.labels, producer: "the probe labels, written by every Loupe dump"),
+            Requirement(D.background, or: [D.meanRGB, D.images], producer: "the nuisance attribute: background colour, mean colour, or the images to compute it from"),
+        ]
+    }
+
+    public var options: [OptionSpec] {
+        [
+            FeatureOptions.features,
+            OptionSpec("normalize", default: "l2", "row treatment before clustering: l2 (unit length, the study's choice), none or standardize"),
+            OptionSpec("k", default: "classes", "k-means clusters: `classes` (the number of classes) or a number"),
+            OptionSpec("restarts", default: "10", "k-means++ restarts (the best inertia is kept)"),
+            OptionSpec("nuisance", default: "auto", "nuisance attribute: auto (background if present, else mean colour), background or mean-rgb"),
+            OptionSpec("nuisance-groups", default: "classes", "groups the nuisance colour is binned into by k-means: `classes` or a number"),
+            OptionSpec("knn", default: "10", "neighbours of the leave-one-out k-NN accuracy"),
+            OptionSpec("map", default: "pca", "2-D map whose trustworthiness is reported: pca or none"),
+            OptionSpec("seed", default: "0", "seed of k-means and of the colour binning"),
+        ]
+    }
+
+    public var artifacts: [Artifact] {
+        [
+            Artifact("purity_bars.png", "each metric against the classes and against colour, side by side"),
+            Artifact("purity_epochs.png", "k-NN accuracy and NMI by class and by colour over epochs", when: "given dumps of two or more epochs"),
+            Artifact("purity_metrics.csv", "one row per file: every metric by class and by colour"),
+        ]
+    }
+
+    public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] { try FeatureOptions.placeholders(options) }
+
+    /// Every metric for one file.
+    public struct Scores {
+        public var epoch: Int
+        public var run: String
+        public var samples: Int
+        public var dropped: Int
+        public var k: Int
+        public var nuisance: String
+        /// purity, nmi, ari, knn_accuracy, silhouette — by class and by the nuisance.
+        public var byClass: [String: Double]
+        public var byNuisance: [String: Double]
+        public var trustworthiness: Double
+        public var inertia: Double
+
+        static let metrics = ["knn_accuracy", "nmi", "purity", "ari", "silhouette"]
+        static let names = ["knn_accuracy": "k-NN accuracy", "nmi": "NMI", "purity": "purity", "ari": "ARI", "silhouette": "silhouette"]
+
+        /// "class", "colour" or "neither", from the k-NN accuracies' lift over chance.
+        public var verdict: String {
+            let c = byClass["knn_accuracy"] ?? .nan, u = byNuisance["knn_accuracy"] ?? .nan
+            let chance = 1 / Double(max(k, 1))
+            let liftClass = (c - chance) / (1 - chance), liftNuisance = (u - chance) / (1 - chance)
+            if liftClass < 0.1 && liftNuisance < 0.1 { return "neither" }
+            return liftClass >= liftNuisance ? "class" : "colour"
+        }
+
+        var json: JSONValue {
+            .object([("epoch", .int(epoch)), ("run", .string(run)), ("samples", .int(samples)), ("k", .int(k)), ("nuisance", .string(nuisance)),
+                     ("class", .object(Self.metrics.map { ($0, .double(byClass[$0] ?? .nan)) })),
+                     ("colour", .object(Self.metrics.map { ($0, .double(byNuisance[$0] ?? .nan)) })),
+                     ("trustworthiness", .double(trustworthiness)), ("kmeans_inertia", .double(inertia)), ("clusters_by", .string(verdict))])
+        }
+    }
+
+    public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
+        let dumps = inputs.dumps.sorted { ($0.epoch, $0.path) < ($1.epoch, $1.path) }
+        var out = AnalyzerOutput()
+        let seed = try options.seed()
+        out.seeds = [("kmeans", seed), ("nuisance-binning", seed)]
+        var all: [Scores] = []
+        for (index, dump) in dumps.enumerated() {
+            let s = try score(dump, options: options, seed: seed, quiet: inputs.quiet, into: &out, group: dumps.count == 1 ? "" : "/file-\(index)")
+            all.append(s)
+        }
+        let last = all[all.count - 1]
+        out.markdown(verdictText(last))
+        out.table(Table(title: "Against the classes and against colour (\(last.nuisance))\(dumps.count > 1 ? ", epoch \(last.epoch)" : "")",
+                        columns: ["metric", "by class", "by colour"],
+                        rows: Scores.metrics.map { [Scores.names[$0]!, Fmt.g(last.byClass[$0] ?? .nan), Fmt.g(last.byNuisance[$0] ?? .nan)] }
+                            + [["trustworthiness (\(options.string("map")) map)", Fmt.g(last.trustworthiness), ""]]))
+        out.figure(try barsFigure(last))
+        if all.count > 1 { out.figure(try epochsFigure(all)) }
+        var header = ["epoch", "run", "samples"]
+        for m in Scores.metrics { header += ["\(m)_class", "\(m)_colour"] }
+        header += ["trustworthiness", "clusters_by"]
+        out.table(Table(title: "All files", columns: header, rows: all.map { s in
+            var row = [String(s.epoch), s.run, String(s.samples)]
+            for m in Scores.metrics { row += [Fmt.g(s.byClass[m] ?? .nan, digits: 4), Fmt.g(s.byNuisance[m] ?? .nan, digits: 4)] }
+            return row + [Fmt.g(s.trustworthiness, digits: 4), s.verdict]
+        }, fileName: "purity_metrics.csv"))
+        if case .object(let pairs) = last.json { for (k, v) in pairs { out.set(k, v) } }
+        if all.count > 1 { out.set("per_file", .array(all.map(\.json))) }
+        return out
+    }
+
+    func score(_ dump: DumpFile, options: AnalyzerOptions, seed: UInt64, quiet: Bool, into out: inout AnalyzerOutput, group: String) throws -> Scores {
+        let features = try FeatureMatrix.read(dump, spec: options.string("features"), normalize: options.string("normalize"))
+        let x = features.matrix.values, n = features.matrix.rows, d = features.matrix.columns
+        let allLabels = try dump.labels()
+        let labels = features.kept.map { allLabels[$0] }
+        let classCount = max(Set(labels).count, 1)
+        func count(_ name: String) throws -> Int { options.string(name).lowercased() == "classes" ? classCount : try options.int(name, min: 2) }
+        let k = try count("k"), groups = try count("nuisance-groups")
+        guard n > max(k, groups) else {
+            throw LoupeError.invalidInput("purity needs more samples than clusters: \(dump.path) has \(n) usable rows for k = \(max(k, groups))")
+        }
+        let knn = min(try options.int("knn", min: 1), n - 1)
+
+        // The nuisance attribute, binned into groups.
+        let D = RunFormat.Dump.self
+        let choice = try options.choice("nuisance", ["auto", "background", "mean-rgb"])
+        let useBackground = choice == "background" || (choice == "auto" && dump.has(D.background))
+        if choice == "background" && !dump.has(D.background) {
+            throw LoupeError.invalidInput("nuisance=background but \(dump.path) has no \(D.background) (written by datasets that know the background; use nuisance=mean-rgb)")
+        }
+        let colour = try (useBackground ? dump.unitRGB(D.background) : dump.meanRGB()).selecting(rows: features.kept)
+        let nuisanceName = useBackground ? "background colour" : "mean colour"
+        let nuisance = ClusterMetrics.binByKMeans(colour.values, n: n, d: 3, k: groups, seed: seed)
+        guard nuisance.count == n else { throw LoupeError.invalidInput("internal: colour binning returned \(nuisance.count) groups for \(n) samples") }
+
+        let progress = ProgressBar("k-means \(dump.label)", total: try options.int("restarts", min: 1), quiet: quiet)
+        let kmeans = try KMeans.fit(x, n: n, d: d, k: k, restarts: try options.int("restarts", min: 1), seed: seed, progress: progress)
+        progress.finish()
+        guard kmeans.labels.count == n else { throw LoupeError.invalidInput("internal: k-means returned \(kmeans.labels.count) labels for \(n) samples") }
+
+        func metrics(_ truth: [Int]) -> [String: Double] {
+            ["purity": ClusterMetrics.purity(labels: truth, clusters: kmeans.labels),
+             "nmi": ClusterMetrics.normalizedMutualInformation(truth, kmeans.labels),
+             "ari": ClusterMetrics.adjustedRandIndex(truth, kmeans.labels),
+             "knn_accuracy": ClusterMetrics.knnAccuracy(x, n: n, d: d, labels: truth, k: knn),
+             "silhouette": ClusterMetrics.silhouette(x, n: n, d: d, labels: truth)]
+        }
+        var trust = Double.nan
+        if try options.choice("map", ["pca", "none"]) == "pca", d >= 2 {
+            let map = try PCA.fit(x, n: n, d: d, components: 2, method: .auto, seed: seed)
+            trust = ClusterMetrics.trustworthiness(high: x, dHigh: d, low: map.scores, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)))
+        }
+        let s = Scores(epoch: dump.epoch, run: dump.run, samples: n, dropped: features.dropped.count, k: k, nuisance: nuisanceName,
+                       byClass: metrics(labels), byNuisance: metrics(nuisance), trustworthiness: trust, inertia: kmeans.inertia)
+        if let note = features.droppedNote { out.markdown("**Left out** (\(dump.label)): " + note) }
+        out.add(.ints(group + "/kmeans_labels", kmeans.labels, "k-means cluster per kept row"))
+        out.add(.ints(group + "/nuisance_groups", nuisance, "\(nuisanceName) group per kept row (k-means of the RGB)"))
+        out.add(.ints(group + "/kept_rows", features.kept, "file rows used"))
+        out.add(.doubles(group + "/class_metrics", Scores.metrics.map { s.byClass[$0]! }, "against the classes: " + Scores.metrics.joined(separator: ", ")))
+        out.add(.doubles(group + "/colour_metrics", Scores.metrics.map { s.byNuisance[$0]! }, "against the \(nuisanceName) groups: " + Scores.metrics.joined(separator: ", ")))
+        out.add(.doubles(group + "/trustworthiness", [trust], "trustworthiness of the 2-D PCA map (k = 5)"))
+        return s
+    }
+
+    func verdictText(_ s: Scores) -> String {
+        let c = s.byClass["knn_accuracy"] ?? .nan, u = s.byNuisance["knn_accuracy"] ?? .nan
+        let what: String = switch s.verdict {
+        case "class": "The representation clusters **by class** more than by \(s.nuisance)"
+        case "colour": "The representation clusters **by \(s.nuisance)** more than by class"
+        default: "The representation clusters neither by class nor by \(s.nuisance)"
+        }
+        return "\(what): leave-one-out k-NN accuracy \(Fmt.g(c)) by class vs \(Fmt.g(u)) by colour group (chance ≈ \(Fmt.g(1 / Double(max(s.k, 1))))), NMI \(Fmt.g(s.byClass["nmi"] ?? .nan)) vs \(Fmt.g(s.byNuisance["nmi"] ?? .nan)). Colour groups are k-means bins of the \(s.nuisance) into \(s.k) groups."
+    }
+
+    func barsFigure(_ s: Scores) throws -> Figure {
+        let palette = Palette.colors(count: 2)
+        let xs = Scores.metrics.indices.map { Double($0 + 1) }
+        var chart = LineChart(title: "Class or colour? (\(s.run), epoch \(s.epoch))", xLabel: "", yLabel: "score", series: [
+            .init("by class", x: xs, y: Scores.metrics.map { s.byClass[$0] ?? .nan }, color: palette[0], bars: true),
+            .init("by \(s.nuisance)", x: xs, y: Scores.metrics.map { s.byNuisance[$0] ?? .nan }, color: palette[1], bars: true),
+        ])
+        chart.xTickLabels = Scores.metrics.map { Scores.names[$0]! }
+        let lows = (Array(s.byClass.values) + Array(s.byNuisance.values)).filter(\.isFinite)
+        chart.yRange = min(0, (lows.min() ?? 0) - 0.05)...1.05
+        return try FigureRenderer.figure("purity_bars.png", title: "Class versus colour",
+                                         caption: "Each metric against the class labels (blue) and against the \(s.nuisance) groups (orange). Higher blue than orange: the representation follows class; the reverse: colour.",
+                                         charts: [chart], panelSize: (560, 340))
+    }
+
+    func epochsFigure(_ all: [Scores]) throws -> Figure {
+        let palette = Palette.colors(count: 2)
+        let xs = all.map { Double($0.epoch) }
+        func chart(_ metric: String) -> LineChart {
+            var c = LineChart(title: Scores.names[metric]!, xLabel: "epoch", yLabel: Scores.names[metric]!, series: [
+                .init("by class", x: xs, y: all.map { $0.byClass[metric] ?? .nan }, color: palette[0]),
+                .init("by colour", x: xs, y: all.map { $0.byNuisance[metric] ?? .nan }, color: palette[1], dashed: true),
+            ])
+            c.integerX = true
+            c.yRange = 0...1
+            return c
+        }
+        return try FigureRenderer.figure("purity_epochs.png", title: "Class and colour over training",
+                                         caption: "Solid: against the classes; dashed: against the colour groups.",
+                                         charts: [chart("knn_accuracy"), chart("nmi")], columns: 2)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import LoupeCore
+
+/// Options shared by the analyzers that read a feature matrix.
+enum FeatureOptions {
+    static let features = OptionSpec("features", default: "embedding",
+                                     "what to embed: `embedding` (/embedding), `logits`, or a layer name (its activations, mean-pooled to N×C)")
+    static let normalize = OptionSpec("normalize", default: "none", "row treatment before the analysis: none, l2 (unit length) or standardize (per column)")
+
+    static func requirement() -> Requirement {
+        Requirement("<features>", producer: "named by the `features` option: /embedding by default, written by every Loupe dump; or /activations/LAYER from `loupe probe --layers LAYER`")
+    }
+
+    static func placeholders(_ options: AnalyzerOptions) throws -> [String: [String]] {
+        let path = try FeatureMatrix.path(options.string("features"))
+        return ["features": [path]]
+    }
+}
+
+/// `tsne`: Barnes-Hut t-SNE (van der Maaten 2014) of the embedding, coloured by class, by colour and
+/// with thumbnails.
+public struct TSNEAnalyzer: Analyzer {
+    public init() {}
+
+    public let id = "tsne"
+    public let summary = "Barnes-Hut t-SNE map of the embedding: by class, by image colour, with thumbnails; KL divergence"
+    public let arity = InputArity.one
+
+    public var requirements: [Requirement] {
+        let D = RunFormat.Dump.self
+        return [
+            FeatureOptions.requirement(),
+            Requirement(D.labels, producer: "probe labels (colours and legend)", optional: true),
+            Requirement(D.images, producer: "probe images (thumbnails, mean colour)", optional: true),
+            Requirement(D.meanRGB, producer: "mean colour per image", optional: true),
+        ]
+    }
+
+    public var options: [OptionSpec] {
+        [
+            FeatureOptions.features, FeatureOptions.normalize,
+            OptionSpec("perplexity", default: "30", "effective number of neighbours (the study used 20 and 32); needs N > 3·perplexity"),
+            OptionSpec("theta", default: "0.5", "Barnes-Hut accuracy (0 = exact t-SNE)"),
+            OptionSpec("iterations", default: "1000", "gradient-descent iterations"),
+            OptionSpec("exaggeration", default: "12", "early exaggeration factor"),
+            OptionSpec("exaggeration-iterations", default: "250", "iterations with early exaggeration"),
+            OptionSpec("learning-rate", default: "auto", "step size; auto = max(N / exaggeration / 4, 50) as openTSNE"),
+            OptionSpec("init", default: "pca", "initial map: pca or random"),
+            OptionSpec("seed", default: "0", "seed of every random choice"),
+            OptionSpec("threads", default: "2", "worker threads"),
+        ]
+    }
+
+    public var artifacts: [Artifact] {
+        EmbeddingFigures.artifacts("tsne", "t-SNE") + [Artifact("tsne_kl.png", "KL divergence over the iterations")]
+    }
+
+    public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] { try FeatureOptions.placeholders(options) }
+
+    public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
+        let dump = inputs.dumps[0]
+        var o = TSNE.Options()
+        o.perplexity = try options.double("perplexity", min: 1)
+        o.theta = try options.double("theta", min: 0, max: 1)
+        o.iterations = try options.int("iterations", min: 1)
+        o.earlyExaggeration = try options.double("exaggeration", min: 1)
+        o.exaggerationIterations = try options.int("exaggeration-iterations", min: 0)
+        let rate = options.string("learning-rate")
+        o.learningRate = rate.lowercased() == "auto" ? nil : try options.double("learning-rate", min: 1e-9)
+        o.initialization = try options.choice("init", ["pca", "random"]) == "pca" ? .pca : .random
+        o.seed = try options.seed()
+        o.threads = try options.int("threads", min: 1)
+        let features = try FeatureMatrix.read(dump, spec: options.string("features"), normalize: options.string("normalize"))
+        let n = features.matrix.rows
+        guard Double(n - 1) >= 3 * o.perplexity else {
+            throw LoupeError.invalidInput("t-SNE with perplexity \(Fmt.g(o.perplexity)) needs more than 3·perplexity = \(Int(3 * o.perplexity)) samples, but \(dump.path) has \(n) usable rows: lower it (perplexity=\(max(1, (n - 1) / 3)) or less)")
+        }
+        let progress = inputs.progress("t-SNE", total: o.iterations)
+        let result = try TSNE.fit(features.matrix.values, n: n, d: features.matrix.columns, options: o, progress: progress)
+        progress.finish()
+        guard result.embedding.count == 2 * n else {
+            throw LoupeError.invalidInput("internal: t-SNE returned \(result.embedding.count) values for \(n) points")
+        }
+        let probe = try ProbeContext.load(dump)
+
+        var out = AnalyzerOutput()
+        out.seeds = [("tsne", result.seed)]
+        if let note = features.droppedNote { out.markdown("**Left out**: " + note) }
+        out.markdown("t-SNE of \(features.source) (\(n) × \(features.matrix.columns)), perplexity \(Fmt.g(o.perplexity)), θ = \(Fmt.g(o.theta)), \(o.iterations) iterations, seed \(result.seed). Final KL divergence **\(Fmt.g(result.kl))**. Distances between clusters in a t-SNE map are not meaningful; neighbourhoods are.")
+        out.add(.floats("/embedding", features.expanded(result.embedding, width: 2), shape: [features.fileRows, 2], "t-SNE map, one row per probe sample (NaN: row left out)"))
+        out.add(.ints("/kept_rows", features.kept, "file rows that entered t-SNE"))
+        out.add(.doubles("/kl", [result.kl], "final KL divergence"))
+        out.add(.ints("/kl_history/iteration", result.klHistory.map(\.iteration), "iterations at which KL was measured"))
+        out.add(.doubles("/kl_history/kl", result.klHistory.map(\.kl), "KL divergence at those iterations"))
+        if let labels = probe.labels { out.add(.ints("/labels", labels, "probe labels")) }
+        out.attributes = [("perplexity", .double(o.perplexity)), ("theta", .double(o.theta)), ("features", .string(features.source))]
+
+        try EmbeddingFigures.add(to: &out, prefix: "tsne", method: "t-SNE", axis: ("t-SNE 1", "t-SNE 2"), xy: result.embedding, kept: features.kept,
+                                 probe: probe, seed: result.seed, hideTicks: true, file: dump)
+        if !result.klHistory.isEmpty {
+            var kl = LineChart(title: "t-SNE optimisation", xLabel: "iteration", yLabel: "KL divergence",
+                               series: [.init("", x: result.klHistory.map { Double($0.iteration) }, y: result.klHistory.map(\.kl), color: Palette.colors(count: 1)[0], markers: false)])
+            kl.integerX = true
+            out.figure(try FigureRenderer.figure("tsne_kl.png", title: "KL divergence",
+                                                 caption: "The jump after iteration \(o.exaggerationIterations) is the end of early exaggeration.", charts: [kl], panelSize: (460, 300)))
+        }
+        out.set("kl", .double(result.kl))
+        out.set("samples", .int(n))
+        out.set("dropped_rows", .int(features.dropped.count))
+        out.set("perplexity", .double(o.perplexity))
+        out.set("features", .string(features.source))
+        if let labels = probe.labels {
+            let kept = features.kept.map { labels[$0] }
+            out.set("map_knn_accuracy_class", .double(ClusterMetrics.knnAccuracy(result.embedding, n: n, d: 2, labels: kept, k: min(10, n - 1))))
+            out.set("map_trustworthiness", .double(ClusterMetrics.trustworthiness(high: features.matrix.values, dHigh: features.matrix.columns,
+                                                                                    low: result.embedding, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)))))
+        }
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+import Analyzers
+import ArgumentParser
+import Foundation
+import LoupeCore
+
+/// `loupe compare RUN_DIR… --out DIR`: the same analyzers on several runs, side by side.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run analyzers on several runs' dumps and write side-by-side figures, a metrics table (CSV, markdown) and reports.",
+        discussion: """
+        Each RUN_DIR holds dumps/epoch-NNNN.h5. pca, tsne, purity and cka read the dump of --epoch; gradcam and
+        zero-grad read every dump up to it. cka compares the first run with each other run and needs the
+        same probe set (same ids). Everything is checked before any work starts.
+
+        Options: `--option perplexity=20` goes to every selected analyzer that has the option,
+        `--option tsne.perplexity=20` to one analyzer.
+
+        Examples:
+          loupe compare runs/demo/scratch runs/demo/finetune --out notebooks-out/scratch-vs-finetune
+          loupe compare runs/a runs/b --epoch 10 --analyzers purity,cka --out notebooks-out/a-b-e10
+          loupe compare runs/a runs/b --analyzers tsne,pca --option tsne.perplexity=20 --out notebooks-out/maps
+        """)
+
+    @Argument(help: "Run folders (each with dumps/epoch-NNNN.h5).")
+    var runs: [String] = []
+
+    @Option(help: "Epoch to compare: `last` or a number.")
+    var epoch = "last"
+
+    @Option(help: "Comma-separated analyzer ids.")
+    var analyzers = Comparison.defaultAnalyzers.joined(separator: ",")
+
+    @Option(name: .customLong("option"), help: ArgumentHelp("name=value for every analyzer that has it, or id.name=value; repeat for several.", valueName: "[id.]name=value"))
+    var options: [String] = []
+
+    @Option(help: "Output folder, e.g. notebooks-out/NAME.")
+    var out: String
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func comparison() throws -> Comparison {
+        Comparison(runs: runs, epoch: try Comparison.EpochChoice(parsing: epoch),
+                   analyzers: analyzers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                   options: options, out: out, quiet: quiet)
+    }
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one RUN_DIR") }
+        do {
+            let c = try comparison()
+            _ = try c.optionsByAnalyzer(try c.selectedAnalyzers())
+        } catch let error as LoupeError {
+            throw ValidationError(error.description)
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--out \(out) is a file, not a folder")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let record = try comparison().run()
+            for note in record.notes { FileHandle.standardError.write(Data("loupe: note: \(note)\n".utf8)) }
+            print(record.metrics.markdown)
+            print("\nwrote \(record.files.count) files to \(out); open \(out)/report.html (or report.ipynb)")
+        }
+    }
+}
