@@ -37,7 +37,7 @@ public final class ProbedTraining {
 
     private func install() throws {
         // Resolve layer names now: a typo fails before any training time is spent.
-        _ = try LayerSelection.resolve(options.layers, model: trainer.model, imageSize: trainer.config.imageSize)
+        _ = try DumpLayers.resolve(options.layers, model: trainer.model, imageSize: trainer.config.imageSize)
         let epochs = Set(trainer.config.dumpEpochs)
         let options = self.options
         trainer.epochHook = { trainer, epoch in
@@ -91,7 +91,7 @@ public struct ProbeJob {
 
     public func write(to path: String) throws {
         let size = probe.transform.outputSize
-        let layers = try LayerSelection.resolve(options.layers, model: model, imageSize: size)
+        let layers = try DumpLayers.resolve(options.layers, model: model, imageSize: size)
         let presence = try probe.metadataPresence()
         let embeddingSize = model.layerNames(inputSize: size).first { $0.name == "avgpool" }?.shape.first ?? 0
         var header = DumpHeader(epoch: epoch, model: model.name, run: run, target: options.target,

@@ -49,7 +49,7 @@ struct ProbeCommand: ParsableCommand {
             let model = try Model(checkpoint: ckpt)
             model.threads = threads
             if listLayers {
-                print("\(model.name) at \(ckpt.imageSize)×\(ckpt.imageSize) (default dump layers: \(LayerSelection.defaults(for: model).joined(separator: ", ")))")
+                print("\(model.name) at \(ckpt.imageSize)×\(ckpt.imageSize) (default dump layers: \(DumpLayers.defaults(for: model).joined(separator: ", ")))")
                 for (name, shape) in model.layerNames(inputSize: ckpt.imageSize) {
                     print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(shape.map(String.init).joined(separator: "×"))")
                 }

@@ -3,7 +3,7 @@ import LoupeCore
 import Train
 
 /// Resolves `--layers` (torchvision names, aliases and globs) against a model.
-public enum LayerSelection {
+public enum DumpLayers {
     /// Every stage output plus the last conv layer: what a dump records by default.
     public static func defaults(for model: Model) -> [String] {
         switch model.spec.architecture {
