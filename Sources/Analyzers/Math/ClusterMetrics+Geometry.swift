@@ -21,15 +21,20 @@ extension ClusterMetrics {
         var votes: [Int: Int] = [:]
         for i in 0..<n {
             votes.removeAll(keepingCapacity: true)
-            var best = labels[Int(indices[i * kk])], bestVotes = 0
+            var top = 0
+            for e in 0..<kk {
+                let v = (votes[labels[Int(indices[i * kk + e])]] ?? 0) + 1
+                votes[labels[Int(indices[i * kk + e])]] = v
+                top = max(top, v)
+            }
+            // Neighbours are nearest first, so the first label with the top count is the nearest tied one.
             for e in 0..<kk {
                 let label = labels[Int(indices[i * kk + e])]
-                let v = (votes[label] ?? 0) + 1
-                votes[label] = v
-                // Strictly more votes needed to overtake: the label reaching a count first (nearer) keeps ties.
-                if v > bestVotes { best = label; bestVotes = v }
+                if votes[label] == top {
+                    if label == labels[i] { correct += 1 }
+                    break
+                }
             }
-            if best == labels[i] { correct += 1 }
         }
         return Double(correct) / Double(n)
     }
