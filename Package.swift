@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
-        .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore"], swiftSettings: v5),
     ]
 )

@@ -1,19 +1,222 @@
-// STUB: replaced by the analyzers-math branch
+// Principal component analysis.
+// Exact: covariance (d×d) or Gram (n×n, when n < d) accumulated in float64 with DGEMM over row or column
+// blocks, then LAPACK dsyevd. Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
+// probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
+// Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
+// Conventions follow scikit-learn: explained variance with ddof = 1, ratios over the total variance,
+// svd_flip(u_based_decision=False) signs (the largest-magnitude entry of each component is positive).
+//
+// Shapes: x n×d (row-major); mean d; components k×d (unit rows); scores n×k = (x − mean)·componentsᵀ.
+import Foundation
 import LoupeCore
 
+/// Principal component analysis with scikit-learn-compatible outputs.
 public struct PCA {
-    public enum Method { case auto, exact, randomized }
+    /// How components are computed.
+    public enum Method {
+        /// Exact unless min(n, d) > 2048 and k ≤ min(n, d)/10, where randomized is far cheaper.
+        case auto
+        /// Eigen-decomposition of the float64 covariance (or Gram matrix when n < d).
+        case exact
+        /// Randomized subspace iteration (Halko et al. 2011); ratios use the exact total variance.
+        case randomized
+    }
 
     public struct Result {
+        /// Column means, d.
         public var mean: [Float]
+        /// k×d, unit rows, signed like scikit-learn's svd_flip (largest |entry| positive).
         public var components: [Float]
+        /// Variance along each component (ddof 1), k.
         public var explainedVariance: [Double]
+        /// explainedVariance / total variance of the data, k.
         public var explainedVarianceRatio: [Double]
+        /// Projections of the centred rows, n×k.
         public var scores: [Float]
+        /// Singular values of the centred data, k.
         public var singularValues: [Double]
     }
 
-    public static func fit(_ x: [Float], n: Int, d: Int, components k: Int, method: Method = .auto, seed: UInt64 = 0) throws -> Result {
-        throw LoupeError.invalidInput("not implemented: PCA.fit is a stub")
+    /// Fits `k` principal components of the n×d row-major matrix `x`.
+    /// - Throws: `LoupeError.invalidInput` for bad shapes, k outside 1...min(n, d), n < 2, or NaN/Inf rows.
+    /// - Complexity: exact O(n·d·min(n, d) + min(n, d)³); randomized O(n·d·(k + 10)·(2q + 2)) with q = 4 or 7.
+    public static func fit(_ x: [Float], n: Int, d: Int, components k: Int, method: Method = .auto,
+                           seed: UInt64 = 0) throws -> Result {
+        try MatrixInput.check(x, n: n, d: d, what: "PCA input", minRows: 2)
+        guard k >= 1, k <= min(n, d) else {
+            throw LoupeError.invalidInput("PCA: components must be in 1...\(min(n, d)) for \(n)×\(d) data, got \(k)")
+        }
+        let randomized: Bool
+        switch method {
+        case .exact: randomized = false
+        case .randomized: randomized = true
+        case .auto: randomized = min(n, d) > 2048 && k * 10 <= min(n, d)
+        }
+        var result = randomized ? fitRandomized(x, n: n, d: d, k: k, seed: seed) : fitExact(x, n: n, d: d, k: k)
+        flipSigns(&result, d: d)
+        return result
+    }
+
+    // MARK: exact
+
+    static let blockRows = 2048
+
+    static func columnMeans(_ x: [Float], n: Int, d: Int) -> [Double] {
+        var mean = [Double](repeating: 0, count: d)
+        x.withUnsafeBufferPointer { p in
+            mean.withUnsafeMutableBufferPointer { m in
+                for i in 0..<n { for j in 0..<d { m[j] += Double(p[i * d + j]) } }
+            }
+        }
+        return mean.map { $0 / Double(n) }
+    }
+
+    /// Rows lo..<hi of x − mean, as Double.
+    static func centredRows(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>, mean: UnsafePointer<Double>,
+                            into out: UnsafeMutablePointer<Double>) {
+        for (r, i) in rows.enumerated() {
+            let src = x + i * d, dst = out + r * d
+            for j in 0..<d { dst[j] = Double(src[j]) - mean[j] }
+        }
+    }
+
+    static func fitExact(_ x: [Float], n: Int, d: Int, k: Int) -> Result {
+        let mean = columnMeans(x, n: n, d: d)
+        return d <= n ? fitCovariance(x, n: n, d: d, k: k, mean: mean) : fitGram(x, n: n, d: d, k: k, mean: mean)
+    }
+
+    /// Covariance route: C = Xcᵀ·Xc / (n − 1), eigenvectors are the components.
+    static func fitCovariance(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
+        var cov = [Double](repeating: 0, count: d * d)
+        let rowsPerBlock = min(n, blockRows)
+        var block = [Double](repeating: 0, count: rowsPerBlock * d)
+        x.withUnsafeBufferPointer { xp in
+            mean.withUnsafeBufferPointer { mp in
+                var lo = 0
+                while lo < n {
+                    let hi = min(n, lo + rowsPerBlock)
+                    block.withUnsafeMutableBufferPointer { bp in
+                        centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
+                        BLAS.dgemm(transposeA: true, transposeB: false, m: d, n: d, k: hi - lo, alpha: 1,
+                                   a: bp.baseAddress!, lda: d, b: bp.baseAddress!, ldb: d,
+                                   beta: lo == 0 ? 0 : 1, c: &cov, ldc: d)
+                    }
+                    lo = hi
+                }
+            }
+        }
+        let scale = 1 / Double(n - 1)
+        for i in 0..<(d * d) { cov[i] *= scale }
+        // dsyevd only fails on NaN/Inf, which the input check excludes.
+        let (values, vectors) = (try? BLAS.symmetricEigen(cov, n: d)) ?? ([Double](repeating: 0, count: d),
+                                                                         [Double](repeating: 0, count: d * d))
+        let clipped = values.map { max(0, $0) }
+        let total = clipped.reduce(0, +)
+        var components = [Float](repeating: 0, count: k * d)
+        var variance = [Double](repeating: 0, count: k)
+        for c in 0..<k {
+            let src = d - 1 - c
+            variance[c] = clipped[src]
+            for j in 0..<d { components[c * d + j] = Float(vectors[src * d + j]) }
+        }
+        var result = Result(mean: mean.map { Float($0) }, components: components, explainedVariance: variance,
+                            explainedVarianceRatio: variance.map { total > 0 ? $0 / total : 0 },
+                            scores: [], singularValues: variance.map { ($0 * Double(n - 1)).squareRoot() })
+        // Sign-fix before projecting so scores and components agree whichever route ran.
+        flipSigns(&result, d: d)
+        result.scores = project(x, n: n, d: d, mean: mean, components: result.components, k: k)
+        return result
+    }
+
+    /// Gram route for n < d: G = Xc·Xcᵀ (n×n); component c = Xcᵀ·u_c / s_c, scores = u_c·s_c.
+    static func fitGram(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
+        let colsPerBlock = 1024
+        var gram = [Double](repeating: 0, count: n * n)
+        var block = [Double](repeating: 0, count: n * min(d, colsPerBlock))
+        func fillBlock(_ cols: Range<Int>) {
+            let b = cols.count
+            for i in 0..<n { for (c, j) in cols.enumerated() { block[i * b + c] = Double(x[i * d + j]) - mean[j] } }
+        }
+        var lo = 0
+        while lo < d {
+            let hi = min(d, lo + colsPerBlock)
+            fillBlock(lo..<hi)
+            BLAS.dgemm(transposeA: false, transposeB: true, m: n, n: n, k: hi - lo, alpha: 1, a: block, lda: hi - lo,
+                       b: block, ldb: hi - lo, beta: lo == 0 ? 0 : 1, c: &gram, ldc: n)
+            lo = hi
+        }
+        var trace = 0.0
+        for i in 0..<n { trace += gram[i * n + i] }
+        let (values, vectors) = (try? BLAS.symmetricEigen(gram, n: n)) ?? ([Double](repeating: 0, count: n),
+                                                                          [Double](repeating: 0, count: n * n))
+        // Top-k eigenvectors as columns of U (n×k), singular values s = sqrt(λ).
+        var u = [Double](repeating: 0, count: n * k)
+        var s = [Double](repeating: 0, count: k)
+        for c in 0..<k {
+            let src = n - 1 - c
+            s[c] = max(0, values[src]).squareRoot()
+            for i in 0..<n { u[i * k + c] = vectors[src * n + i] }
+        }
+        // Vᵀ (k×d) = diag(1/s)·Uᵀ·Xc, block by block over columns.
+        var components = [Float](repeating: 0, count: k * d)
+        var vt = [Double](repeating: 0, count: k * min(d, colsPerBlock))
+        lo = 0
+        while lo < d {
+            let hi = min(d, lo + colsPerBlock), b = hi - lo
+            fillBlock(lo..<hi)
+            BLAS.dgemm(transposeA: true, transposeB: false, m: k, n: b, k: n, alpha: 1, a: u, lda: k, b: block, ldb: b,
+                       beta: 0, c: &vt, ldc: b)
+            for c in 0..<k where s[c] > 0 {
+                for j in 0..<b { components[c * d + lo + j] = Float(vt[c * b + j] / s[c]) }
+            }
+            lo = hi
+        }
+        var scores = [Float](repeating: 0, count: n * k)
+        for i in 0..<n { for c in 0..<k { scores[i * k + c] = Float(u[i * k + c] * s[c]) } }
+        let variance = s.map { $0 * $0 / Double(n - 1) }
+        let total = trace / Double(n - 1)
+        return Result(mean: mean.map { Float($0) }, components: components, explainedVariance: variance,
+                      explainedVarianceRatio: variance.map { total > 0 ? $0 / total : 0 }, scores: scores,
+                      singularValues: s)
+    }
+
+    /// (x − mean)·componentsᵀ in float64 over row blocks, stored as Float.
+    static func project(_ x: [Float], n: Int, d: Int, mean: [Double], components: [Float], k: Int) -> [Float] {
+        let v = components.map { Double($0) }
+        var scores = [Float](repeating: 0, count: n * k)
+        let rowsPerBlock = min(n, blockRows)
+        var block = [Double](repeating: 0, count: rowsPerBlock * d)
+        var out = [Double](repeating: 0, count: rowsPerBlock * k)
+        x.withUnsafeBufferPointer { xp in
+            mean.withUnsafeBufferPointer { mp in
+                var lo = 0
+                while lo < n {
+                    let hi = min(n, lo + rowsPerBlock)
+                    block.withUnsafeMutableBufferPointer { bp in
+                        centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
+                        BLAS.dgemm(transposeA: false, transposeB: true, m: hi - lo, n: k, k: d, alpha: 1,
+                                   a: bp.baseAddress!, lda: d, b: v, ldb: d, beta: 0, c: &out, ldc: k)
+                    }
+                    for i in 0..<((hi - lo) * k) { scores[lo * k + i] = Float(out[i]) }
+                    lo = hi
+                }
+            }
+        }
+        return scores
+    }
+
+    /// scikit-learn's svd_flip(u_based_decision=False): each component's largest-|entry| is positive
+    /// (first such entry on ties); scores flip with their component.
+    static func flipSigns(_ r: inout Result, d: Int) {
+        let k = r.explainedVariance.count
+        let n = k > 0 ? r.scores.count / k : 0
+        for c in 0..<k {
+            var best = 0
+            for j in 1..<max(d, 1) where abs(r.components[c * d + j]) > abs(r.components[c * d + best]) { best = j }
+            if r.components[c * d + best] < 0 {
+                for j in 0..<d { r.components[c * d + j] = -r.components[c * d + j] }
+                for i in 0..<n { r.scores[i * k + c] = -r.scores[i * k + c] }
+            }
+        }
     }
 }

@@ -1,30 +1,176 @@
-// STUB: replaced by the analyzers-math branch
+// t-distributed stochastic neighbour embedding with Barnes-Hut gradients.
+// L. van der Maaten, "Accelerating t-SNE using tree-based algorithms", JMLR 15 (2014) 3221–3245;
+// L. van der Maaten & G. Hinton, "Visualizing data using t-SNE", JMLR 9 (2008) 2579–2605.
+// Defaults follow openTSNE 1.0 (Poličar, Stražar & Zupan, J. Stat. Softw. 109, 2024) where it refines the
+// reference implementation: learning rate n / exaggeration (Belkina et al., Nat. Commun. 10, 2019),
+// PCA initialisation rescaled to standard deviation 1e-4 plus a little jitter, gains +0.2 / ×0.8 + 0.01,
+// the embedding re-centred after every step, and the gradient without the factor 4 (absorbed by the rate).
+//
+// Pipeline: exact kNN (BLAS blocks) → perplexity calibration → symmetric sparse P (TSNE+Affinities.swift)
+// → gradient descent with momentum and gains, early exaggeration first (this file) → gradient from the sparse
+// attractive sum and the Barnes-Hut repulsion (TSNE+Gradient.swift, BarnesHutTree.swift).
+import Foundation
 import LoupeCore
 
+/// Barnes-Hut t-SNE to two dimensions.
 public struct TSNE {
     public struct Options {
+        /// Effective number of neighbours; needs n − 1 ≥ 3·perplexity.
         public var perplexity: Double = 30
+        /// Barnes-Hut opening angle; 0 computes the exact repulsion through the tree (slow, for checks).
         public var theta: Double = 0.5
-        public var iterations: Int = 1000
+        /// Total iterations, early exaggeration included.
+        public var iterations = 1000
         public var earlyExaggeration: Double = 12
-        public var exaggerationIterations: Int = 250
+        public var exaggerationIterations = 250
+        /// nil = n / exaggeration in each phase (openTSNE's "auto"), in openTSNE's gradient scaling.
         public var learningRate: Double? = nil
         public var initialization: Initialization = .pca
         public var seed: UInt64 = 0
-        public var threads: Int = 2
+        /// Threads for the force loops and the BLAS neighbour search.
+        public var threads = 2
+        /// Momentum during early exaggeration and afterwards (reference implementation: 0.5 → 0.8).
+        public var initialMomentum: Double = 0.5
+        public var finalMomentum: Double = 0.8
+        /// KL divergence is evaluated (and recorded in `klHistory`) every this many iterations.
+        public var klEvery = 50
         public init() {}
     }
 
-    public enum Initialization { case pca, random }
+    public enum Initialization {
+        /// First two principal components, rescaled to standard deviation 1e-4 (column 0), plus jitter of 1e-6.
+        case pca
+        /// Gaussian with standard deviation 1e-4.
+        case random
+    }
 
     public struct Result {
+        /// n×2, row-major, centred.
         public var embedding: [Float]
+        /// KL(P‖Q) of the final embedding (sparse P; Z from the same gradient method as the fit).
         public var kl: Double
+        /// KL every `klEvery` iterations, evaluated at the positions before that iteration's update.
         public var klHistory: [(iteration: Int, kl: Double)]
         public var seed: UInt64
     }
 
+    /// Embeds the n×d rows of `x` in 2-D with Barnes-Hut gradients.
+    /// - Throws: `LoupeError.invalidInput` for NaN/Inf rows (with their count), a perplexity too large for n
+    ///   (with the largest allowed), or out-of-range options.
+    /// - Complexity: O(n²·d) for the exact neighbours (BLAS), then O(iterations·n·log n).
     public static func fit(_ x: [Float], n: Int, d: Int, options: Options, progress: ProgressBar? = nil) throws -> Result {
-        throw LoupeError.invalidInput("not implemented: TSNE.fit is a stub")
+        try run(x, n: n, d: d, options: options, repulsion: .barnesHut(theta: options.theta), progress: progress)
+    }
+
+    /// As `fit` with the exact O(n²) repulsion (same sparse P, same optimiser): the reference for θ = 0 checks.
+    public static func fitExact(_ x: [Float], n: Int, d: Int, options: Options, progress: ProgressBar? = nil) throws -> Result {
+        try run(x, n: n, d: d, options: options, repulsion: .exact, progress: progress)
+    }
+
+    /// Largest perplexity t-SNE accepts for n points.
+    public static func maximumPerplexity(n: Int) -> Double { Double(n - 1) / 3 }
+
+    static func validate(_ x: [Float], n: Int, d: Int, options o: Options) throws {
+        try MatrixInput.check(x, n: n, d: d, what: "t-SNE input", minRows: 2)
+        guard o.perplexity.isFinite, o.perplexity >= 1 else {
+            throw LoupeError.invalidInput("t-SNE: perplexity must be at least 1, got \(o.perplexity)")
+        }
+        guard Double(n - 1) >= 3 * o.perplexity else {
+            throw LoupeError.invalidInput(String(
+                format: "t-SNE: perplexity %g is too large for %d points (it needs n − 1 ≥ 3·perplexity); "
+                    + "the maximum perplexity for n = %d is %.2f", o.perplexity, n, n, maximumPerplexity(n: n)))
+        }
+        guard o.theta.isFinite, o.theta >= 0 else { throw LoupeError.invalidInput("t-SNE: theta must be ≥ 0, got \(o.theta)") }
+        guard o.iterations >= 0, o.exaggerationIterations >= 0 else {
+            throw LoupeError.invalidInput("t-SNE: iteration counts must be ≥ 0")
+        }
+        guard o.earlyExaggeration.isFinite, o.earlyExaggeration > 0 else {
+            throw LoupeError.invalidInput("t-SNE: early exaggeration must be > 0, got \(o.earlyExaggeration)")
+        }
+        if let rate = o.learningRate, !(rate.isFinite && rate > 0) {
+            throw LoupeError.invalidInput("t-SNE: learning rate must be > 0, got \(rate)")
+        }
+        guard (0..<1).contains(o.initialMomentum), (0..<1).contains(o.finalMomentum) else {
+            throw LoupeError.invalidInput("t-SNE: momentum must be in [0, 1)")
+        }
+    }
+
+    static func run(_ x: [Float], n: Int, d: Int, options o: Options, repulsion: Repulsion,
+                    progress: ProgressBar?) throws -> Result {
+        try validate(x, n: n, d: d, options: o)
+        let threads = max(1, o.threads)
+        let savedThreads = BLAS.threads
+        BLAS.setThreads(threads)
+        defer { BLAS.setThreads(savedThreads) }
+        let p = affinities(x, n: n, d: d, perplexity: o.perplexity, threads: threads)
+        var generator = SeededGenerator(seed: o.seed)
+        let y0 = try initialEmbedding(x, n: n, d: d, initialization: o.initialization, generator: &generator)
+        return optimize(p: p, initial: y0, options: o, repulsion: repulsion, threads: threads, progress: progress)
+    }
+
+    /// PCA scores rescaled to std 1e-4 in the first column plus N(0, 1e-6) jitter, or N(0, 1e-4) noise.
+    static func initialEmbedding(_ x: [Float], n: Int, d: Int, initialization: Initialization,
+                                 generator: inout SeededGenerator) throws -> [Double] {
+        if case .pca = initialization, d >= 2 {
+            let scores = try PCA.fit(x, n: n, d: d, components: 2, seed: generator.next()).scores.map { Double($0) }
+            var mean = 0.0, squares = 0.0
+            for i in 0..<n { mean += scores[2 * i] }
+            mean /= Double(n)
+            for i in 0..<n { squares += (scores[2 * i] - mean) * (scores[2 * i] - mean) }
+            let std = (squares / Double(n)).squareRoot()
+            if std > 0 {
+                let scale = 1e-4 / std
+                return scores.map { $0 * scale + 1e-6 * Double(generator.nextGaussian()) }
+            }
+        }
+        return (0..<(2 * n)).map { _ in 1e-4 * Double(generator.nextGaussian()) }
+    }
+
+    /// Gradient descent with momentum and per-coordinate gains (Jacobs 1988) from `initial` (n×2).
+    static func optimize(p: SparseAffinities, initial: [Double], options o: Options, repulsion: Repulsion, threads: Int,
+                         progress: ProgressBar?) -> Result {
+        let n = p.n
+        var y = initial
+        var update = [Double](repeating: 0, count: 2 * n)
+        var gains = [Double](repeating: 1, count: 2 * n)
+        var grad = [Double](repeating: 0, count: 2 * n)
+        let workspace = GradientWorkspace(n: n)
+        var history: [(iteration: Int, kl: Double)] = []
+        progress?.setTotal(o.iterations)
+        let klEvery = max(1, o.klEvery)
+        for iteration in 0..<o.iterations {
+            let early = iteration < o.exaggerationIterations
+            let exaggeration = early ? o.earlyExaggeration : 1
+            let rate = o.learningRate ?? Double(n) / exaggeration
+            let momentum = early ? o.initialMomentum : o.finalMomentum
+            let evaluate = (iteration + 1) % klEvery == 0
+            let (_, kl) = gradient(y, p: p, exaggeration: exaggeration, repulsion: repulsion, threads: threads,
+                                   evaluateKL: evaluate, workspace: workspace, into: &grad)
+            if let kl { history.append((iteration + 1, kl)) }
+            step(&y, update: &update, gains: &gains, gradient: grad, momentum: momentum, rate: rate)
+            progress?.advance(note: kl.map { String(format: "KL %.4f", $0) })
+        }
+        let (_, kl) = gradient(y, p: p, exaggeration: 1, repulsion: repulsion, threads: threads, evaluateKL: true,
+                               workspace: workspace, into: &grad)
+        return Result(embedding: y.map { Float($0) }, kl: kl ?? .nan, klHistory: history, seed: o.seed)
+    }
+
+    /// One update: gains grow by 0.2 where the gradient's sign disagrees with the last update's (np.sign,
+    /// so a zero update counts as disagreeing) and shrink as ×0.8 + 0.01 elsewhere; then the embedding is re-centred.
+    static func step(_ y: inout [Double], update: inout [Double], gains: inout [Double], gradient: [Double],
+                     momentum: Double, rate: Double) {
+        let count = y.count
+        var sx = 0.0, sy = 0.0
+        for c in 0..<count {
+            let g = gradient[c], u = update[c]
+            let flipped = (u > 0 ? 1 : (u < 0 ? -1 : 0)) != (g > 0 ? 1 : (g < 0 ? -1 : 0))
+            gains[c] = flipped ? gains[c] + 0.2 : gains[c] * 0.8 + 0.01
+            update[c] = momentum * u - rate * gains[c] * g
+            y[c] += update[c]
+            if c & 1 == 0 { sx += y[c] } else { sy += y[c] }
+        }
+        let m = Double(count / 2)
+        sx /= m; sy /= m
+        for c in stride(from: 0, to: count, by: 2) { y[c] -= sx; y[c + 1] -= sy }
     }
 }

@@ -1,0 +1,131 @@
+// t-SNE gradient, in openTSNE's scaling (without the factor 4 of ∂KL/∂y, which the learning rate absorbs):
+//   g_i = α·Σ_j p_ij·w_ij·(y_i − y_j) − (1/Z)·Σ_j w_ij²·(y_i − y_j),   w_ij = 1/(1 + ‖y_i − y_j‖²), Z = Σ_{k≠l} w_kl
+// The attractive sum runs over the sparse P; the repulsive sum and Z come from the Barnes-Hut tree
+// (BarnesHutTree.swift) or, for `fitExact` and tests, from the O(n²) double loop below.
+// KL(P‖Q) = Σ p_ij·log(p_ij / w_ij) + (Σ p_ij)·log Z, evaluated exactly over the non-zeros of P with the
+// Z of the same pass (approximate when Z comes from the tree), as openTSNE and scikit-learn do.
+//
+// Shapes: y n×2 (Double, row-major); gradient n×2; P CSR n rows.
+import Foundation
+
+extension TSNE {
+    /// How the repulsive term is computed.
+    enum Repulsion {
+        case exact
+        case barnesHut(theta: Double)
+    }
+
+    /// Reusable buffers for one optimisation.
+    final class GradientWorkspace {
+        var tree = BarnesHutTree()
+        var forces: [Double]
+        init(n: Int) { forces = [Double](repeating: 0, count: 2 * n) }
+    }
+
+    /// The gradient at `y`, Z, and KL(P‖Q) when `evaluateKL`.
+    static func gradient(_ y: [Double], p: SparseAffinities, exaggeration: Double, repulsion: Repulsion, threads: Int,
+                         evaluateKL: Bool, workspace: GradientWorkspace,
+                         into gradient: inout [Double]) -> (z: Double, kl: Double?) {
+        let n = p.n
+        let z: Double
+        switch repulsion {
+        case .exact:
+            z = exactRepulsion(y, n: n, threads: threads, into: &workspace.forces)
+        case .barnesHut(let theta):
+            y.withUnsafeBufferPointer { workspace.tree.build($0.baseAddress!, n: n) }
+            z = workspace.forces.withUnsafeMutableBufferPointer {
+                workspace.tree.repulsion(theta: theta, threads: threads, into: $0.baseAddress!)
+            }
+        }
+        let klTerms = attraction(y, p: p, exaggeration: exaggeration, threads: threads, evaluateKL: evaluateKL,
+                                 forces: workspace.forces, z: z, into: &gradient)
+        guard evaluateKL else { return (z, nil) }
+        return (z, klTerms.pLogPOverW + klTerms.sumP * log(z))
+    }
+
+    /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z; returns Σ p·log(p/w) and Σ p when asked.
+    static func attraction(_ y: [Double], p: SparseAffinities, exaggeration: Double, threads: Int, evaluateKL: Bool,
+                           forces: [Double], z: Double, into gradient: inout [Double]) -> (pLogPOverW: Double, sumP: Double) {
+        let n = p.n
+        let chunkCount = max(1, min(n / 64, 8 * threads))
+        var partialKL = [Double](repeating: 0, count: chunkCount)
+        var partialP = [Double](repeating: 0, count: chunkCount)
+        let invZ = z > 0 ? 1 / z : 0
+        y.withUnsafeBufferPointer { yp in
+            forces.withUnsafeBufferPointer { fp in
+                gradient.withUnsafeMutableBufferPointer { gp in
+                    p.rowStart.withUnsafeBufferPointer { rp in
+                        p.columns.withUnsafeBufferPointer { cp in
+                            p.values.withUnsafeBufferPointer { vp in
+                                partialKL.withUnsafeMutableBufferPointer { klp in
+                                    partialP.withUnsafeMutableBufferPointer { spp in
+                                        let yb = yp.baseAddress!, fb = fp.baseAddress!, gb = gp.baseAddress!
+                                        let rb = rp.baseAddress!, cb = cp.baseAddress!, vb = vp.baseAddress!
+                                        let klb = klp.baseAddress!, sb = spp.baseAddress!
+                                        Parallel.chunks(n, chunks: chunkCount, threads: threads) { chunk, rows in
+                                            var kl = 0.0, sp = 0.0
+                                            for i in rows {
+                                                let xi = yb[2 * i], yi = yb[2 * i + 1]
+                                                var ax = 0.0, ay = 0.0
+                                                for e in rb[i]..<rb[i + 1] {
+                                                    let j = Int(cb[e])
+                                                    let dx = xi - yb[2 * j], dy = yi - yb[2 * j + 1]
+                                                    let w = 1 / (1 + dx * dx + dy * dy)
+                                                    let pw = Double(vb[e]) * w
+                                                    ax += pw * dx
+                                                    ay += pw * dy
+                                                    if evaluateKL && vb[e] > 0 {
+                                                        let pv = Double(vb[e])
+                                                        kl += pv * log(pv / w)
+                                                        sp += pv
+                                                    }
+                                                }
+                                                gb[2 * i] = exaggeration * ax - fb[2 * i] * invZ
+                                                gb[2 * i + 1] = exaggeration * ay - fb[2 * i + 1] * invZ
+                                            }
+                                            klb[chunk] = kl
+                                            sb[chunk] = sp
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (partialKL.reduce(0, +), partialP.reduce(0, +))
+    }
+
+    /// Exact Σ_j w_ij²·(y_i − y_j) into `forces`; returns Z.
+    /// - Complexity: O(n²).
+    static func exactRepulsion(_ y: [Double], n: Int, threads: Int, into forces: inout [Double]) -> Double {
+        let chunkCount = max(1, min(n, 8 * threads))
+        var partial = [Double](repeating: 0, count: chunkCount)
+        y.withUnsafeBufferPointer { yp in
+            forces.withUnsafeMutableBufferPointer { fp in
+                partial.withUnsafeMutableBufferPointer { zp in
+                    let yb = yp.baseAddress!, fb = fp.baseAddress!, zb = zp.baseAddress!
+                    Parallel.chunks(n, chunks: chunkCount, threads: threads) { chunk, rows in
+                        var z = 0.0
+                        for i in rows {
+                            let xi = yb[2 * i], yi = yb[2 * i + 1]
+                            var fx = 0.0, fy = 0.0
+                            for j in 0..<n where j != i {
+                                let dx = xi - yb[2 * j], dy = yi - yb[2 * j + 1]
+                                let w = 1 / (1 + dx * dx + dy * dy)
+                                z += w
+                                fx += w * w * dx
+                                fy += w * w * dy
+                            }
+                            fb[2 * i] = fx
+                            fb[2 * i + 1] = fy
+                        }
+                        zb[chunk] = z
+                    }
+                }
+            }
+        }
+        return partial.reduce(0, +)
+    }
+}
