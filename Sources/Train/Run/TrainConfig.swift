@@ -32,12 +32,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var probeLayers: [String] = []
     public var dumpDType = "float16"
     public var compression = "none"
-    public var loupeVersion = Loupe.version
+    public var loupeVersion = LoupeInfo.version
 
     public init() {}
 }
 
 /// Package-wide facts.
-public enum Loupe {
+public enum LoupeInfo {
     public static let version = "0.1.0"
 }

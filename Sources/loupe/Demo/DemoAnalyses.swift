@@ -1,0 +1,72 @@
+import Analyzers
+import Foundation
+import LoupeCore
+import Train
+
+/// Every analysis the demo report draws on: the side-by-side comparison, t-SNE at the study's two
+/// perplexities, Grad-CAM over epochs on a layer fine enough to score, and the zero-gradient detector on
+/// the last epoch with the `logit` and `prob` targets.
+struct DemoAnalyses {
+    var plan: DemoPlan
+    var out: String
+    var runs: [String: String]
+    var probes: [String: [String: String]]
+    var quiet: Bool
+
+    static let runOrder = ["scratch", "pretrained"]
+
+    struct Result {
+        var comparison: Comparison.Record
+        var tsne: [String: [Int: AnalyzerRunner.Record]] = [:]        // run → perplexity → record
+        var gradcam: [String: AnalyzerRunner.Record] = [:]             // run → record
+        var gradcamLayer: [String: String] = [:]
+        var zeroGrad: [String: [String: AnalyzerRunner.Record]] = [:]  // run → logit / prob-float16 / prob-float32 → record
+        var perplexities: [Int] = []
+    }
+
+    /// The study's perplexities, lowered when the probe set is too small for them (quick mode).
+    var perplexities: [Int] {
+        let limit = max((plan.probeSize - 1) / 3 - 1, 2)
+        return Array(Set([20, 32].map { min($0, limit) })).sorted()
+    }
+
+    func run() throws -> Result {
+        let ordered = DemoAnalyses.runOrder.compactMap { name in runs[name].map { (name, $0) } }
+        let p = perplexities
+        let comparison = try Comparison(runs: ordered.map(\.1), epoch: .last, analyzers: ["pca", "tsne", "purity", "cka"],
+                                        options: ["tsne.perplexity=\(p[0])"], out: out + "/compare", quiet: quiet).run()
+        var result = Result(comparison: comparison, perplexities: p)
+        let runner = AnalyzerRunner(quiet: quiet)
+        for (name, folder) in ordered {
+            let run = RunDirectory(folder)
+            let dumps = run.dumpEpochs().map { run.dumpPath(epoch: $0) }
+            let last = dumps.last!
+            for perplexity in p {
+                if perplexity == p[0], let r = comparison.results[comparison.runs.first { $0.folder == folder }?.name ?? ""]?["tsne"] {
+                    result.tsne[name, default: [:]][perplexity] = r
+                    continue
+                }
+                result.tsne[name, default: [:]][perplexity] = try runner.run(TSNEAnalyzer(), files: [last], options: ["perplexity": String(perplexity)],
+                                                                          out: out + "/\(name)/tsne-perplexity-\(perplexity)")
+            }
+            let layer = try camLayer(for: folder)
+            result.gradcamLayer[name] = layer
+            result.gradcam[name] = try runner.run(GradCAMAnalyzer(), files: dumps, options: ["layers": layer, "samples": "8"],
+                                                  out: out + "/\(name)/gradcam")
+            for (key, path) in (probes[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                result.zeroGrad[name, default: [:]][key] = try runner.run(ZeroGradAnalyzer(), files: [path], options: [:],
+                                                                          out: out + "/\(name)/zero-grad-\(key)")
+            }
+        }
+        return result
+    }
+
+    /// The Grad-CAM layer: the finest-scored stage whose map is at least 4×4 (ResNet-18's layer4 is 2×2 at 64 px).
+    func camLayer(for folder: String) throws -> String {
+        let config = try RunDirectory(folder).readConfig()
+        switch config.model {
+        case "resnet18": return plan.imageSize >= 128 ? "layer4" : "layer3"
+        default: return "features.\(4 * config.channels.count - 2)"
+        }
+    }
+}

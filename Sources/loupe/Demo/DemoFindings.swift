@@ -1,0 +1,157 @@
+import Analyzers
+import Foundation
+
+/// The report's four findings, each a sentence computed from the numbers, never written in advance.
+struct DemoFindings {
+    struct Finding {
+        var letter: String
+        var question: String
+        var holds: Bool
+        var text: String
+        var numbers: [String: Double]
+    }
+
+    let analyses: DemoAnalyses.Result
+
+    func all() -> [Finding] { [classClusters(), colourClusters(), attention(), saturation()] }
+
+    private func purity(_ run: String, _ against: String, _ metric: String) -> Double {
+        analyses.comparison.results[run]?["purity"]?.output.summary[against]?[metric]?.doubleValue ?? .nan
+    }
+
+    /// (a) Is the pretrained embedding better clustered by class than the scratch one?
+    func classClusters() -> Finding {
+        let knn = (purity("pretrained", "class", "knn_accuracy"), purity("scratch", "class", "knn_accuracy"))
+        let nmi = (purity("pretrained", "class", "nmi"), purity("scratch", "class", "nmi"))
+        let holds = knn.0 > knn.1 && nmi.0 > nmi.1
+        let text = "The fine-tuned pretrained ResNet-18's embedding is \(holds ? "" : "**not** ")better clustered by class than the scratch LittleConv's: "
+            + "10-NN accuracy by class \(f(knn.0)) vs \(f(knn.1)), k-means NMI with the classes \(f(nmi.0)) vs \(f(nmi.1))."
+            + (holds ? "" : " (Both numbers would have to be higher for the pretrained run.)")
+        return Finding(letter: "a", question: "Does the pretrained embedding cluster by class more than the scratch one?", holds: holds, text: text,
+                       numbers: ["knn_class_pretrained": knn.0, "knn_class_scratch": knn.1, "nmi_class_pretrained": nmi.0, "nmi_class_scratch": nmi.1])
+    }
+
+    /// (b) Is the scratch embedding more clustered by background colour than the pretrained one?
+    func colourClusters() -> Finding {
+        let knn = (purity("scratch", "colour", "knn_accuracy"), purity("pretrained", "colour", "knn_accuracy"))
+        let nmi = (purity("scratch", "colour", "nmi"), purity("pretrained", "colour", "nmi"))
+        let holds = knn.0 > knn.1 && nmi.0 > nmi.1
+        let text = "The scratch LittleConv's embedding is \(holds ? "" : "**not** ")more clustered by background colour than the pretrained one's: "
+            + "10-NN accuracy on the colour groups \(f(knn.0)) vs \(f(knn.1)), NMI with the colour groups \(f(nmi.0)) vs \(f(nmi.1))."
+        return Finding(letter: "b", question: "Does the scratch embedding cluster by background colour more than the pretrained one?", holds: holds,
+                       text: text, numbers: ["knn_colour_scratch": knn.0, "knn_colour_pretrained": knn.1, "nmi_colour_scratch": nmi.0, "nmi_colour_pretrained": nmi.1])
+    }
+
+    /// (c) Does Grad-CAM energy on the object rise from epoch 0 to the last epoch?
+    func attention() -> Finding {
+        var parts: [String] = [], numbers: [String: Double] = [:]
+        var rises: [Bool] = []
+        for run in DemoAnalyses.runOrder {
+            guard let summary = analyses.gradcam[run]?.output.summary["attention_on_object"],
+                  case .array(let energy)? = summary["energy_inside"], let first = energy.first?.doubleValue, let last = energy.last?.doubleValue else {
+                parts.append("\(run): no object masks in the dumps, so no score")
+                rises.append(false)
+                continue
+            }
+            let chance = summary["chance"]?.doubleValue ?? .nan
+            let epochs: [Int]
+            if case .array(let e)? = summary["epochs"] { epochs = e.compactMap { $0.doubleValue.map { Int($0) } } } else { epochs = [] }
+            rises.append(last > first)
+            numbers["energy_first_\(run)"] = first
+            numbers["energy_last_\(run)"] = last
+            numbers["chance"] = chance
+            parts.append("\(run) (\(analyses.gradcamLayer[run] ?? "?")): \(f(first)) at epoch \(epochs.first ?? 0) → \(f(last)) at epoch \(epochs.last ?? 0)")
+        }
+        let holds = rises.allSatisfy { $0 } && !rises.isEmpty
+        let chance = numbers["chance"].map { " (chance, the object's share of the image: \(f($0)))" } ?? ""
+        let text = "The share of Grad-CAM energy inside the object \(holds ? "rises" : "does **not** rise in every run") from the first to the last epoch: "
+            + parts.joined(separator: "; ") + chance + "."
+        return Finding(letter: "c", question: "Does Grad-CAM attention move onto the object over training?", holds: holds, text: text, numbers: numbers)
+    }
+
+    /// (d) With the prob target at the last epoch, which samples have zero or vanishing gradients, how does that
+    /// follow their logit margins, what does the detector say, and does the logit target remove them?
+    func saturation() -> Finding {
+        var parts: [String] = [], numbers: [String: Double] = [:]
+        var holdsAll = true
+        for run in DemoAnalyses.runOrder {
+            guard let records = analyses.zeroGrad[run], let prob = records["prob-float16"], let logit = records["logit"] else { continue }
+            let p = Affected(prob), l = Affected(logit), p32 = records["prob-float32"].map(Affected.init)
+            let diagnosis = prob.output.summary["diagnoses"].flatMap { d -> String? in
+                if case .array(let list) = d { return list.first?["title"]?.stringValue }
+                return nil
+            } ?? (prob.output.summary["diagnosis"]?.stringValue ?? "?")
+            let diagnosisID = prob.output.summary["diagnosis"]?.stringValue ?? ""
+            numbers["prob_affected_\(run)"] = Double(p.affected.count)
+            numbers["logit_affected_\(run)"] = Double(l.affected.count)
+            numbers["median_margin_affected_\(run)"] = p.medianMargin(affected: true)
+            numbers["median_margin_other_\(run)"] = p.medianMargin(affected: false)
+            let follows = p.affected.isEmpty || p.medianMargin(affected: true) > p.medianMargin(affected: false)
+            let holds = !p.affected.isEmpty && follows && l.affected.isEmpty && diagnosisID.contains("saturation")
+            holdsAll = holdsAll && holds
+            var s = "**\(run)** (layer \(p.layer)): with the `prob` target, \(p.affected.count) of \(p.count) probe samples have an all-zero (\(p.allZero)) or vanishing (\(p.affected.count - p.allZero)) gradient"
+            if !p.affected.isEmpty {
+                s += "; their logit margins have median \(f(p.medianMargin(affected: true))) against \(f(p.medianMargin(affected: false))) for the others"
+                s += " (\(p.regimeCounts)); "
+            } else {
+                s += "; "
+            }
+            if let p32 { s += "stored as float32 instead, \(p32.affected.count) are affected (\(p32.allZero) all zero); " }
+            s += "the detector's top diagnosis: *\(diagnosis)*; with the `logit` target \(l.affected.count) samples are affected."
+            parts.append(s)
+        }
+        let text = (holdsAll ? "Softmax saturation explains the zero gradients, and back-propagating from the logit removes them. "
+                             : "This run does **not** show the full saturation story (the sentences say which part is missing). ")
+            + parts.joined(separator: " ")
+        return Finding(letter: "d", question: "Why did Grad-CAM gradients turn zero late in training?", holds: holdsAll, text: text, numbers: numbers)
+    }
+
+    /// Per-sample zero/vanishing flags and margins at the last layer of one zero-grad record.
+    struct Affected {
+        var layer = "?"
+        var count = 0
+        var affected: [Int] = []
+        var allZero = 0
+        var margins: [Double] = []
+        var regimes: [String] = []
+
+        init(_ record: AnalyzerRunner.Record) {
+            let arrays = record.output.arrays
+            let layers: [String]
+            if case .array(let l)? = record.output.summary["layers"] { layers = l.compactMap(\.stringValue) } else { layers = [] }
+            layer = layers.last ?? "?"
+            func values(_ suffix: String) -> [Double] {
+                guard let a = arrays.first(where: { $0.path.hasSuffix(suffix) }) else { return [] }
+                switch a.values {
+                case .float32(let v): return v.map(Double.init)
+                case .float64(let v): return v
+                case .int32(let v): return v.map(Double.init)
+                case .int64(let v): return v.map(Double.init)
+                case .uint8(let v): return v.map(Double.init)
+                case .strings: return []
+                }
+            }
+            let zero = values("/\(layer)/all_zero"), vanishing = values("/\(layer)/vanishing")
+            margins = values("/margin")
+            if let r = arrays.first(where: { $0.path.hasSuffix("/regime") }), case .strings(let s) = r.values { regimes = s }
+            count = zero.count
+            affected = zero.indices.filter { zero[$0] > 0 || (vanishing.indices.contains($0) && vanishing[$0] > 0) }
+            allZero = zero.filter { $0 > 0 }.count
+        }
+
+        func medianMargin(affected wanted: Bool) -> Double {
+            let set = Set(affected)
+            let m = margins.indices.filter { set.contains($0) == wanted }.map { margins[$0] }.sorted()
+            return m.isEmpty ? .nan : m[m.count / 2]
+        }
+
+        var regimeCounts: String {
+            guard !regimes.isEmpty else { return "no softmax regimes recorded" }
+            var counts: [String: Int] = [:]
+            for i in affected where i < regimes.count { counts[regimes[i], default: 0] += 1 }
+            return "float32 softmax regime of the affected samples: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        }
+    }
+
+    func f(_ v: Double) -> String { Fmt.g(v) }
+}

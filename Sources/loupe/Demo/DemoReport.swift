@@ -1,0 +1,147 @@
+import Analyzers
+import Foundation
+import LoupeCore
+import Train
+
+/// Writes `report.ipynb`, `report.html`, `summary.json` and the figures of the demo into `out`.
+struct DemoReport {
+    var plan: DemoPlan
+    var out: String
+    var runs: [(name: String, folder: String)]
+    var analyses: DemoAnalyses.Result
+    var backbone: String
+    var seconds: Double
+
+    func write() throws -> String {
+        let findings = DemoFindings(analyses: analyses).all()
+        var blocks: [ReportBlock] = []
+        blocks.append(.markdown(introduction))
+        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.holds ? "✅ holds" : "❌ does not hold on this run").\n\n\($0.text)" }
+            .joined(separator: "\n\n")))
+        blocks.append(.markdown("## Training"))
+        blocks.append(.figure(try trainingCurves()))
+        blocks.append(.table(trainingTable()))
+
+        blocks.append(.markdown("## Grad-CAM over epochs\n\nThe true-class logit's Grad-CAM on the probe images at each dumped epoch. The score is the share of CAM energy inside the object mask (chance = the object's share of the image)."))
+        for run in DemoAnalyses.runOrder {
+            guard let r = analyses.gradcam[run] else { continue }
+            blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_")) }
+        }
+
+        blocks.append(.markdown("## Zero gradients: `prob` versus `logit`\n\nThe last checkpoint of each run probed three ways: gradients of the true-class probability stored as float16 (as the study's tool did) and as float32, and of the true-class logit."))
+        for run in DemoAnalyses.runOrder {
+            for key in ["prob-float16", "prob-float32", "logit"] {
+                guard let r = analyses.zeroGrad[run]?[key] else { continue }
+                let diagnosis = r.output.blocks.compactMap { if case .markdown(let m) = $0 { return m }; return nil }.first ?? ""
+                blocks.append(.markdown("### \(run), target `\(key)`\n\n" + diagnosis))
+                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_\(key)_")) }
+            }
+        }
+
+        blocks.append(.markdown("## Embeddings: PCA, t-SNE, purity\n\nThe global-average-pooled last conv stage of each run at its last epoch, coloured by class and by each image's actual mean colour."))
+        blocks.append(.table(analyses.comparison.metrics))
+        for analyzer in ["pca", "tsne", "purity"] {
+            for run in DemoAnalyses.runOrder {
+                guard let r = analyses.comparison.results[run]?[analyzer] else { continue }
+                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_")) }
+                blocks += r.output.blocks.compactMap { if case .interactive = $0 { return $0 }; return nil }
+            }
+        }
+        for run in DemoAnalyses.runOrder {
+            for (perplexity, r) in (analyses.tsne[run] ?? [:]).sorted(by: { $0.key < $1.key }) where perplexity != analyses.perplexities.first {
+                blocks.append(.markdown("### \(run): t-SNE, perplexity \(perplexity)"))
+                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_p\(perplexity)_")) }
+            }
+        }
+        if let cka = analyses.comparison.cka.first {
+            blocks.append(.markdown("## CKA between the two runs\n\nLinear CKA (Kornblith et al. 2019) of every pair of layers on the shared probe set."))
+            blocks += cka.2.output.figures.map { .figure(renamed($0, prefix: "cka_")) }
+        }
+
+        try FileManager.default.createDirectory(atPath: out + "/figures", withIntermediateDirectories: true)
+        var fileNames = Set<String>()
+        for block in blocks {
+            if case .figure(let f) = block {
+                precondition(fileNames.insert(f.fileName).inserted, "duplicate figure name \(f.fileName)")
+                try AtomicFile.write(f.png, to: out + "/figures/" + f.fileName)
+            }
+        }
+        let relocated = blocks.map { block -> ReportBlock in
+            if case .figure(var f) = block { f.fileName = "figures/" + f.fileName; return .figure(f) }
+            return block
+        }
+        let references = runs.flatMap { run -> [Report.ResultReference] in
+            ["purity", "pca", "tsne"].compactMap { a in
+                guard analyses.comparison.results[run.name]?[a] != nil else { return nil }
+                return .init(label: "\(run.name) · \(a)", path: "compare/\(run.name)/\(a)/result.h5", summaryPath: "compare/\(run.name)/\(a)/summary.json", arrays: [])
+            } + [.init(label: "\(run.name) · gradcam", path: "\(run.name)/gradcam/result.h5", summaryPath: "\(run.name)/gradcam/summary.json", arrays: []),
+                 .init(label: "\(run.name) · zero-grad (prob, float16)", path: "\(run.name)/zero-grad-prob-float16/result.h5",
+                       summaryPath: "\(run.name)/zero-grad-prob-float16/summary.json", arrays: [])]
+        }
+        let report = Report(title: "Loupe demo: inside a scratch CNN and a pretrained ResNet-18",
+                            subtitle: "synthetic creatures on random backgrounds, seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
+                            facts: [("Runs", runs.map { "`\($0.folder)`" }), ("Backbone", ["`\(backbone)`"]),
+                                    ("Time", [String(format: "%.0f s end to end", seconds)])],
+                            notes: [], blocks: relocated, results: references)
+        try AtomicFile.write(Data(NotebookReport.render(report).utf8), to: out + "/report.ipynb")
+        try AtomicFile.write(Data(HTMLReport.render(report).utf8), to: out + "/report.html")
+        let summary: JSONValue = .object([
+            ("seed", .int(Int(plan.seed))), ("quick", .bool(plan.quick)), ("seconds", .double(seconds)),
+            ("runs", .object(runs.map { ($0.name, .string($0.folder)) })),
+            ("findings", .object(findings.map { f in
+                (f.letter, .object([("holds", .bool(f.holds)), ("text", .string(f.text)),
+                                    ("numbers", .object(f.numbers.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))]))
+            })),
+        ])
+        try AtomicFile.write(Data((summary.serialized(pretty: true) + "\n").utf8), to: out + "/summary.json")
+        return out + "/report.html"
+    }
+
+    func renamed(_ figure: Figure, prefix: String) -> Figure {
+        var f = figure
+        f.fileName = prefix + f.fileName
+        return f
+    }
+
+    var introduction: String {
+        """
+        A study trained two dog-breed classifiers — a little CNN from scratch with augmentation, and ResNet-18 by transfer learning — and looked inside them. This report repeats it on Loupe's built-in synthetic data: each image shows one "creature" whose class decides its shape and texture, on a background whose colour is random and independent of the class.
+
+        - **Pretraining** (the ImageNet stand-in): ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs.
+        - **Target task**: 8 other classes with \(plan.targetPerClass / 2) training images each; \(plan.probeSize) held-out images form the probe set shared by both runs.
+        - **Scratch**: LittleConv (4 × conv-BN-ReLU-pool, 32–256 channels) with augmentation, AdamW, \(plan.scratchEpochs) epochs.
+        - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD, \(plan.finetuneEpochs) epochs.
+        - Dumps at the first, middle and last epochs with the `logit` target; the last checkpoints probed again with the `prob` target.
+        """
+    }
+
+    func trainingCurves() throws -> Figure {
+        let colors = Palette.colors(count: 2)
+        var accuracy: [LineChart.Series] = [], loss: [LineChart.Series] = []
+        for (i, run) in runs.enumerated() {
+            let rows = RunDirectory(run.folder).readMetrics()
+            let x = rows.map { Double($0.epoch) }
+            accuracy.append(.init("\(run.name) validation", x: x, y: rows.map(\.validationAccuracy), color: colors[i]))
+            accuracy.append(.init("\(run.name) train", x: x, y: rows.map(\.trainAccuracy), color: colors[i], dashed: true, markers: false))
+            loss.append(.init("\(run.name) validation", x: x, y: rows.map(\.validationLoss), color: colors[i]))
+            loss.append(.init("\(run.name) train", x: x, y: rows.map(\.trainLoss), color: colors[i], dashed: true, markers: false))
+        }
+        var a = LineChart(title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", series: accuracy)
+        a.integerX = true
+        a.yRange = 0...1
+        var l = LineChart(title: "Cross-entropy loss", xLabel: "epoch", yLabel: "loss", series: loss)
+        l.integerX = true
+        let png = try FigureRenderer.render([a, l], columns: 2)
+        return Figure(fileName: "training_curves.png", png: png, title: "Training curves",
+                      caption: "Solid: validation (the held-out half of the target set); dashed: training batches (augmented).")
+    }
+
+    func trainingTable() -> Table {
+        Table(title: "Last epoch", columns: ["run", "epochs", "train acc.", "val. acc.", "val. loss", "seconds"], rows: runs.map { run in
+            let rows = RunDirectory(run.folder).readMetrics()
+            guard let last = rows.last else { return [run.name, "0", "—", "—", "—", "—"] }
+            return [run.name, String(last.epoch), Fmt.g(last.trainAccuracy), Fmt.g(last.validationAccuracy), Fmt.g(last.validationLoss),
+                    Fmt.g(rows.map(\.seconds).reduce(0, +))]
+        }, fileName: "training.csv")
+    }
+}
