@@ -12,6 +12,6 @@ struct Loupe: ParsableCommand {
           loupe inspect runs/demo/scratch/dumps/epoch-0008.h5
           loupe inspect --json checkpoint.h5 | jq .root.children
         """,
-        subcommands: [Inspect.self]
+        subcommands: [Inspect.self, Bench.self]
     )
 }
