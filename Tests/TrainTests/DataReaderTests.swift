@@ -176,6 +176,12 @@ func gzipFile(_ path: String) throws {
         #expect(ImageHeader.read(folder.file("big.jpg")) == ImageHeader(format: .jpeg, width: 8, height: 6, isGray: false))
         try folder.write("g.jpg", jpegGray4x4)
         #expect(ImageHeader.read(folder.file("g.jpg"))?.isGray == true)
+        var cmyk = [UInt8](jpegRGB8x6)
+        let sof = try #require((0..<(cmyk.count - 1)).first { cmyk[$0] == 0xFF && cmyk[$0 + 1] == 0xC0 })
+        #expect(cmyk[sof + 9] == 3)
+        cmyk[sof + 9] = 4
+        try folder.write("cmyk.jpg", Data(cmyk))
+        #expect(ImageHeader.read(folder.file("cmyk.jpg")) == nil)
         try folder.write("t.txt", Data("hello".utf8))
         #expect(ImageHeader.read(folder.file("t.txt")) == nil)
         #expect(ImageHeader.read(folder.file("none")) == nil)

@@ -45,10 +45,10 @@ public struct AugmentOptions: Sendable, Equatable {
 /// The training transform: crop, flip and rotation as one bilinear resampling (replicate border),
 /// then colour jitter in random order, then normalisation.
 public struct Augmenter: SampleTransform {
-    public var outputSize: Int
-    public var outputChannels: Int
-    public var options: AugmentOptions
-    public var normalization: Normalization
+    public let outputSize: Int
+    public let outputChannels: Int
+    public let options: AugmentOptions
+    public let normalization: Normalization
 
     public init(outputSize: Int, options: AugmentOptions = .standard, normalization: Normalization = .half, outputChannels: Int = 3) {
         precondition(outputSize > 0 && (outputChannels == 1 || outputChannels == 3))

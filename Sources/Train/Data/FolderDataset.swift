@@ -7,7 +7,9 @@ import LoupeCore
 /// `Images/` folder; class folders named `<wnid>-<Breed>` (e.g. `n02085620-Chihuahua`) give the class
 /// `Breed`, and `Annotation/<class folder>/<file name without extension>` (PASCAL VOC XML) gives the
 /// object box. The folder is indexed once, in sorted order; files that are not readable PNG/JPEG
-/// images (by their header) are skipped, counted and reported in one warning line.
+/// images (by their header; CMYK JPEGs too, which TurboJPEG cannot turn into RGB) are skipped,
+/// counted and reported in one warning line. A file whose header reads but whose data is corrupt
+/// makes `sample(at:)` throw, naming the file.
 public struct FolderDataset: Dataset {
     /// The folder given by the user.
     public let directory: String
@@ -85,7 +87,7 @@ public struct FolderDataset: Dataset {
             throw LoupeError.invalidInput("folder:\(directory): images found for only one class ('\(keptFolders[0])'); expected one subfolder per class")
         }
         if !skipped.isEmpty {
-            warn("folder:\(directory): skipped \(skipped.count) unreadable or non-image file\(skipped.count == 1 ? "" : "s") (first: \(skipped[0]))")
+            warn("folder:\(directory): skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that are not readable PNG/JPEG images (CMYK JPEGs included) (first: \(skipped[0]))")
         }
         classFolders = keptFolders
         classes = FolderDataset.classNames(keptFolders)

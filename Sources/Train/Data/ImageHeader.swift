@@ -9,7 +9,7 @@ struct ImageHeader: Equatable {
     /// True for gray (or gray + alpha) images.
     var isGray: Bool
 
-    /// Reads the header of the file at `path`; nil when it is unreadable or not a PNG/JPEG.
+    /// Reads the header of the file at `path`; nil when it is unreadable, not a PNG/JPEG, or a CMYK JPEG.
     /// - Complexity: a few small reads; JPEG segments before the frame header are skipped by seeking.
     static func read(_ path: String) -> ImageHeader? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
@@ -50,7 +50,9 @@ struct ImageHeader: Equatable {
             if (0xC0...0xCF).contains(code) && code != 0xC4 && code != 0xC8 && code != 0xCC {
                 guard let f = reader.bytes(at: offset + 4, count: 6) else { return nil }
                 let height = Int(f[1]) << 8 | Int(f[2]), width = Int(f[3]) << 8 | Int(f[4])
-                guard width > 0, height > 0, f[5] == 1 || f[5] == 3 || f[5] == 4 else { return nil }
+                // 4 components (CMYK/YCCK) is valid JPEG, but TurboJPEG cannot convert it to RGB: skip it here
+                // rather than fail in the middle of training.
+                guard width > 0, height > 0, f[5] == 1 || f[5] == 3 else { return nil }
                 return ImageHeader(format: .jpeg, width: width, height: height, isGray: f[5] == 1)
             }
             offset += 2 + length

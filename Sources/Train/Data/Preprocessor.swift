@@ -6,12 +6,12 @@ import LoupeCore
 /// `apply` returns the 8-bit image the network sees with box, mask and mean colour moved along, and
 /// `write` feeds exactly that image to the network, so what the probe records is what was computed on.
 public struct Preprocessor: SampleTransform {
-    public var outputSize: Int
+    public let outputSize: Int
     /// 1 keeps the whole shorter side; torchvision's ImageNet evaluation uses 0.875 (256 → 224).
-    public var cropFraction: Float
-    public var normalization: Normalization
+    public let cropFraction: Float
+    public let normalization: Normalization
     /// 1 or 3; gray images are repeated for 3 (e.g. Fashion-MNIST into an ImageNet ResNet).
-    public var outputChannels: Int
+    public let outputChannels: Int
 
     public init(outputSize: Int, cropFraction: Float = 1, normalization: Normalization = .half, outputChannels: Int = 3) {
         precondition(outputSize > 0 && cropFraction > 0 && cropFraction <= 1 && (outputChannels == 1 || outputChannels == 3))
