@@ -196,7 +196,7 @@ public struct PurityAnalyzer: Analyzer {
                 .init("by colour", x: xs, y: all.map { $0.byNuisance[metric] ?? .nan }, color: palette[1], dashed: true),
             ])
             c.integerX = true
-            c.yRange = 0...1
+            c.yRange = -0.02...1.02
             return c
         }
         return try FigureRenderer.figure("purity_epochs.png", title: "Class and colour over training",

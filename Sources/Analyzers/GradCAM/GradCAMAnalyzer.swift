@@ -255,7 +255,7 @@ public struct GradCAMAnalyzer: Analyzer {
             }
             var c = LineChart(title: title, xLabel: "epoch", yLabel: y, series: lines)
             c.integerX = true
-            c.yRange = 0...1
+            c.yRange = -0.02...1.02
             return c
         }
         return try FigureRenderer.figure("gradcam_object.png", title: "Attention on the object",
