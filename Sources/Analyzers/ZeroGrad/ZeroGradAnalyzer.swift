@@ -50,6 +50,11 @@ public struct ZeroGradAnalyzer: Analyzer {
         ["layer": LayerSelection(options.string("layers")).resolve(dump.gradientLayers)]
     }
 
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
+        _ = try options.double("vanishing-ratio", min: 0)
+        _ = try options.double("floor", min: 0)
+    }
+
     public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
         let ratio = try options.double("vanishing-ratio", min: 0)
         let floor = try options.double("floor", min: 0)
