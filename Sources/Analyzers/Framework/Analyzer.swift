@@ -50,7 +50,7 @@ extension Analyzer {
         default: candidates = dump.gradientLayers
         }
         candidates = dump.orderLayers(candidates)
-        return ["layer": try LayerSelection(options.string("layers")).resolve(candidates)]
+        return ["layer": LayerSelection(options.string("layers")).resolve(candidates)]
     }
 
     /// Declared requirements that are always needed (no placeholder), for listings.
