@@ -8,16 +8,14 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one analyzer on run files (dumps) and write result.h5, summary.json, figures and reports.",
         discussion: """
-        Every requirement of every file is checked first; all missing datasets are reported in one error,
-        with the option that writes them. Nothing is written unless the analysis succeeds, and every file
-        is written crash-safe. `loupe analyzers` lists the analyzers, their inputs and options.
+        Every requirement of every file is checked first; all missing datasets are reported in one error, with the option that writes them. Nothing is written unless the analysis succeeds, and every file is written crash-safe. `loupe analyzers` lists the analyzers, their inputs and options.
 
         Examples:
-          loupe analyze tsne runs/demo/scratch/dumps/epoch-0010.h5 --option perplexity=20 --out notebooks-out/tsne-e10
-          loupe analyze gradcam runs/demo/scratch/dumps/epoch-00{00,10,20}.h5 --option layers=layer4 --out notebooks-out/attention
-          loupe analyze zero-grad runs/demo/scratch/dumps/*.h5 --out notebooks-out/zero-grad
-          loupe analyze purity features.h5 --option features=embedding --option k=10 --out notebooks-out/purity
-          loupe analyze cka runs/a/dumps/epoch-0020.h5 runs/b/dumps/epoch-0020.h5 --out notebooks-out/cka-a-b
+          loupe analyze tsne run/dumps/epoch-0010.h5 --option perplexity=20 --out out/tsne
+          loupe analyze gradcam run/dumps/epoch-00{00,10,20}.h5 --out out/attention
+          loupe analyze zero-grad run/dumps/*.h5 --out out/zero-grad
+          loupe analyze purity features.h5 --option k=10 --out out/purity
+          loupe analyze cka a/dumps/epoch-0020.h5 b/dumps/epoch-0020.h5 --out out/cka
         """)
 
     @Argument(help: "Analyzer id (see `loupe analyzers`).")

@@ -8,17 +8,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run analyzers on several runs' dumps and write side-by-side figures, a metrics table (CSV, markdown) and reports.",
         discussion: """
-        Each RUN_DIR holds dumps/epoch-NNNN.h5. pca, tsne, purity and cka read the dump of --epoch; gradcam and
-        zero-grad read every dump up to it. cka compares the first run with each other run and needs the
-        same probe set (same ids). Everything is checked before any work starts.
+        Each RUN_DIR holds dumps/epoch-NNNN.h5. pca, tsne, purity and cka read the dump of --epoch; gradcam and zero-grad read every dump up to it. cka compares the first run with each other run and needs the same probe set (same ids). Everything is checked before any work starts.
 
-        Options: `--option perplexity=20` goes to every selected analyzer that has the option,
-        `--option tsne.perplexity=20` to one analyzer.
+        `--option perplexity=20` goes to every selected analyzer that has the option, `--option tsne.perplexity=20` to one analyzer.
 
         Examples:
-          loupe compare runs/demo/scratch runs/demo/finetune --out notebooks-out/scratch-vs-finetune
-          loupe compare runs/a runs/b --epoch 10 --analyzers purity,cka --out notebooks-out/a-b-e10
-          loupe compare runs/a runs/b --analyzers tsne,pca --option tsne.perplexity=20 --out notebooks-out/maps
+          loupe compare runs/demo/scratch runs/demo/finetune --out notebooks-out/cmp
+          loupe compare runs/a runs/b --epoch 10 --analyzers purity,cka --out out/ab
+          loupe compare runs/a runs/b --analyzers tsne --option perplexity=20 --out out/m
         """)
 
     @Argument(help: "Run folders (each with dumps/epoch-NNNN.h5).")

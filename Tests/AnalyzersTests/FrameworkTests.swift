@@ -82,10 +82,16 @@ import Testing
         #expect {
             try AnalyzerRunner(quiet: true).run(GradCAMAnalyzer(), files: [badPath], options: ["layers": "all"], out: folder + "/out")
         } throws: { "\($0)".contains("activations/layer3 is 24×4×4×4 but gradients/layer3 is 24×4×2×2") }
-        // A failure inside the analysis (unknown probe id) after the checks passed.
         #expect {
             try AnalyzerRunner(quiet: true).run(GradCAMAnalyzer(), files: [good], options: ["ids": "nope"], out: folder + "/out")
         } throws: { "\($0)".contains("probe ids not in the file: nope") }
+        // Failures after the checks: inside the analysis, and an output that cannot be written.
+        #expect { try AnalyzerRunner(quiet: true).run(BrokenAnalyzer(mode: .failing), files: [good], options: [:], out: folder + "/out") } throws: {
+            "\($0)".contains("broken on purpose")
+        }
+        #expect { try AnalyzerRunner(quiet: true).run(BrokenAnalyzer(mode: .badArray), files: [good], options: [:], out: folder + "/out") } throws: {
+            "\($0)".contains("has 3 values for shape 2×2")
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/out").sorted() == before)
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out/summary.json")) == summary)
     }
@@ -154,5 +160,25 @@ import Testing
     @Test func jsonValueEscapesAndNulls() {
         let v: JSONValue = .object([("a", .double(.nan)), ("b", .string("x\"<y>\n")), ("c", .int(3)), ("d", .number(0.5))])
         #expect(v.serialized() == #"{"a":null,"b":"x\"\u003cy>\n","c":3,"d":0.5}"#)
+    }
+}
+
+/// An analyzer that fails after the runner's checks, to test that nothing is lost.
+struct BrokenAnalyzer: Analyzer {
+    enum Mode { case failing, badArray }
+    var mode: Mode
+    let id = "broken"
+    let summary = "fails on purpose"
+    let arity = InputArity.one
+    var requirements: [Requirement] { [Requirement(RunFormat.Dump.labels, producer: "tests")] }
+    var options: [OptionSpec] { [] }
+    var artifacts: [Artifact] { [Artifact("zero_grad_heatmap.png", "a file name an earlier run wrote")] }
+
+    func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
+        if mode == .failing { throw LoupeError.invalidInput("broken on purpose") }
+        var out = AnalyzerOutput()
+        out.figure(Figure(fileName: "zero_grad_heatmap.png", png: Data([1, 2, 3]), title: "overwrites an earlier figure if written"))
+        out.add(.floats("/x", [1, 2, 3], shape: [2, 2]))
+        return out
     }
 }

@@ -77,6 +77,17 @@ public struct PurityAnalyzer: Analyzer {
         }
     }
 
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
+        _ = try options.int("restarts", min: 1)
+        _ = try options.int("knn", min: 1)
+        _ = try options.choice("nuisance", ["auto", "background", "mean-rgb"])
+        _ = try options.choice("map", ["pca", "none"])
+        for name in ["k", "nuisance-groups"] where options.string(name).lowercased() != "classes" { _ = try options.int(name, min: 2) }
+        for dump in inputs.dumps where options.string("nuisance").lowercased() == "background" && !dump.has(RunFormat.Dump.background) {
+            throw LoupeError.invalidInput("nuisance=background but \(dump.path) has no \(RunFormat.Dump.background); use nuisance=mean-rgb")
+        }
+    }
+
     public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
         let dumps = inputs.dumps.sorted { ($0.epoch, $0.path) < ($1.epoch, $1.path) }
         var out = AnalyzerOutput()
@@ -196,7 +207,7 @@ public struct PurityAnalyzer: Analyzer {
                 .init("by colour", x: xs, y: all.map { $0.byNuisance[metric] ?? .nan }, color: palette[1], dashed: true),
             ])
             c.integerX = true
-            c.yRange = 0...1
+            c.yRange = -0.02...1.02
             return c
         }
         return try FigureRenderer.figure("purity_epochs.png", title: "Class and colour over training",

@@ -57,6 +57,20 @@ public struct TSNEAnalyzer: Analyzer {
 
     public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] { try FeatureOptions.placeholders(options) }
 
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
+        let perplexity = try options.double("perplexity", min: 1)
+        let dump = inputs.dumps[0]
+        if let n = dump.shape(try FeatureMatrix.path(options.string("features")))?.first {
+            try Self.requireEnoughSamples(n, perplexity: perplexity, file: dump.path, usable: false)
+        }
+    }
+
+    static func requireEnoughSamples(_ n: Int, perplexity: Double, file: String, usable: Bool) throws {
+        guard Double(n - 1) >= 3 * perplexity else {
+            throw LoupeError.invalidInput("t-SNE with perplexity \(Fmt.g(perplexity)) needs more than 3·perplexity = \(Int(3 * perplexity)) samples, but \(file) has \(n)\(usable ? " usable" : "") rows: lower it (perplexity=\(max(1, (n - 1) / 3)) or less)")
+        }
+    }
+
     public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
         let dump = inputs.dumps[0]
         var o = TSNE.Options()
@@ -72,9 +86,7 @@ public struct TSNEAnalyzer: Analyzer {
         o.threads = try options.int("threads", min: 1)
         let features = try FeatureMatrix.read(dump, spec: options.string("features"), normalize: options.string("normalize"))
         let n = features.matrix.rows
-        guard Double(n - 1) >= 3 * o.perplexity else {
-            throw LoupeError.invalidInput("t-SNE with perplexity \(Fmt.g(o.perplexity)) needs more than 3·perplexity = \(Int(3 * o.perplexity)) samples, but \(dump.path) has \(n) usable rows: lower it (perplexity=\(max(1, (n - 1) / 3)) or less)")
-        }
+        try Self.requireEnoughSamples(n, perplexity: o.perplexity, file: dump.path, usable: true)
         let progress = inputs.progress("t-SNE", total: o.iterations)
         let result = try TSNE.fit(features.matrix.values, n: n, d: features.matrix.columns, options: o, progress: progress)
         progress.finish()

@@ -80,7 +80,7 @@ enum Legend {
                           (frame.maxX - w - 6, frame.maxY - h - 6), (frame.x + 6, frame.maxY - h - 6)]
         var best = candidates[0], bestCount = Int.max
         for c in candidates {
-            let box = Rect(c.0 - 4, c.1 - 4, w + 8, h + 8)
+            let box = Rect(c.0 - 8, c.1 - 8, w + 16, h + 16)
             let n = points.filter { box.contains($0.0, $0.1) }.count
             if n < bestCount { best = c; bestCount = n }
         }

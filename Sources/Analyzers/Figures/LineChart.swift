@@ -78,10 +78,15 @@ public struct LineChart: Chart {
             c.lineWidth(1.8)
             c.dash(s.dashed ? [5, 3] : [])
             var pen = false
+            var previous: (Double, Double)? = nil
             for (xv, yv) in zip(s.x, s.y) {
-                guard xv.isFinite, yv.isFinite else { pen = false; continue }
-                if pen { c.line(axes.px(xv), axes.py(yv)) } else { c.move(axes.px(xv), axes.py(yv)); pen = true }
-                screenPoints.append((axes.px(xv), axes.py(yv)))
+                guard xv.isFinite, yv.isFinite else { pen = false; previous = nil; continue }
+                let point = (axes.px(xv), axes.py(yv))
+                if pen { c.line(point.0, point.1) } else { c.move(point.0, point.1); pen = true }
+                // Points along the segment too, so the legend avoids lines and not only markers.
+                if let p = previous { for t in stride(from: 0.05, to: 1, by: 0.05) { screenPoints.append((p.0 + t * (point.0 - p.0), p.1 + t * (point.1 - p.1))) } }
+                screenPoints.append(point)
+                previous = point
             }
             c.stroke()
             c.dash([])

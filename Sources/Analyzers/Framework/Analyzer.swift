@@ -25,12 +25,18 @@ public protocol Analyzer: Sendable {
     /// An empty list means nothing could be selected; the runner then reports the pattern as missing.
     func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]]
 
+    /// Checks that need the opened files and the options (e.g. enough samples for a perplexity), run
+    /// with the requirement checks before any work. Default: nothing more to check.
+    func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws
+
     /// The analysis. Reads only from `inputs`; never writes files.
     func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput
 }
 
 extension Analyzer {
     public var needsSameProbe: Bool { false }
+
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {}
 
     /// Default: `<layer>` resolves from the `layers` option when the analyzer declares one.
     public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] {
@@ -44,7 +50,7 @@ extension Analyzer {
         default: candidates = dump.gradientLayers
         }
         candidates = dump.orderLayers(candidates)
-        return ["layer": try LayerSelection(options.string("layers")).resolve(candidates)]
+        return ["layer": LayerSelection(options.string("layers")).resolve(candidates)]
     }
 
     /// Declared requirements that are always needed (no placeholder), for listings.

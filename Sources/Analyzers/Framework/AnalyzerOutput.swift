@@ -177,7 +177,7 @@ public enum Fmt {
         if v.isInfinite { return v > 0 ? "∞" : "−∞" }
         if v == 0 { return "0" }
         let a = abs(v)
-        if v == v.rounded() && a < 1e6 { return String(Int(v)) }
+        if v == v.rounded() && a >= 2 && a < 1e6 { return String(Int(v)) }
         if a >= 1e-3 && a < 1e5 { return String(format: "%.\(digits)f", v) }
         return String(format: "%.\(max(digits - 1, 1))e", v)
     }

@@ -5,8 +5,14 @@ extension AnalyzerRunner {
     /// Writes one analysis into `folder` (created when missing) and returns the paths written.
     func write(_ output: AnalyzerOutput, of analyzer: any Analyzer, inputs: AnalyzerInputs, options: AnalyzerOptions,
                notes: [String], to folder: String) throws -> [String] {
+        try ResultFile.check(output, analyzer: analyzer.id)
         try OutputFolder.create(folder)
         var written: [String] = []
+        // result.h5 first: it is the file most likely to fail (disk full), and until it succeeds the
+        // folder keeps every file of the previous run.
+        let resultPath = folder + "/result.h5"
+        try ResultFile.write(output, analyzer: analyzer.id, inputs: inputs, options: options, notes: notes, to: resultPath)
+        written.append(resultPath)
         for block in output.blocks {
             switch block {
             case .figure(let f):
@@ -20,9 +26,6 @@ extension AnalyzerRunner {
             default: break
             }
         }
-        let resultPath = folder + "/result.h5"
-        try ResultFile.write(output, analyzer: analyzer.id, inputs: inputs, options: options, notes: notes, to: resultPath)
-        written.append(resultPath)
 
         var summary: JSONValue = .object([
             ("analyzer", .string(analyzer.id)),
@@ -66,10 +69,18 @@ public enum OutputFolder {
 /// result.h5: the numbers, readable by h5py, with what made them.
 public enum ResultFile {
     /// Writes `output.arrays` and the root attributes (format, analyzer, options, seeds, inputs) crash-safe.
-    public static func write(_ output: AnalyzerOutput, analyzer: String, inputs: AnalyzerInputs, options: AnalyzerOptions,
-                             notes: [String], to path: String) throws {
+    /// Every array's values fill its shape and every path is used once.
+    public static func check(_ output: AnalyzerOutput, analyzer: String) throws {
         let paths = output.arrays.map(\.path)
         if Set(paths).count != paths.count { throw LoupeError.invalidInput("internal: \(analyzer) wrote a result path twice") }
+        for array in output.arrays where array.shape.reduce(1, *) != array.values.count {
+            throw LoupeError.invalidInput("internal: \(analyzer) result \(array.path) has \(array.values.count) values for shape \(Shape.text(array.shape))")
+        }
+    }
+
+    public static func write(_ output: AnalyzerOutput, analyzer: String, inputs: AnalyzerInputs, options: AnalyzerOptions,
+                             notes: [String], to path: String) throws {
+        try check(output, analyzer: analyzer)
         try HDF5File.writeAtomically(path) { file in
             try RunFormat.stamp(file, format: RunFormat.resultFormat, version: RunFormat.resultVersion)
             try file.setAttribute("analyzer", analyzer)

@@ -69,6 +69,7 @@ public struct AnalyzerRunner {
         let inputs = AnalyzerInputs(dumps: dumps, resolved: resolved, quiet: quiet)
         try validateShapes(analyzer, inputs)
         if analyzer.needsSameProbe && dumps.count > 1 { try requireSameProbe(dumps, analyzer: analyzer.id) }
+        try analyzer.validate(inputs: inputs, options: options)
         return inputs
     }
 

@@ -48,6 +48,23 @@ public struct GradCAMAnalyzer: Analyzer {
         ]
     }
 
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
+        _ = try options.double("alpha", min: 0, max: 1)
+        _ = try options.double("epsilon", min: 0)
+        _ = try options.int("tolerance", min: 0)
+        _ = try options.int("samples", min: 1)
+        _ = try options.choice("colormap", Colormap.allCases.map(\.rawValue))
+        _ = try options.bool("save-heatmaps")
+        let asked = options.list("ids")
+        if !asked.isEmpty, let dump = inputs.dumps.first {
+            let ids = try dump.ids()
+            let unknown = asked.filter { !ids.contains($0) }
+            if !unknown.isEmpty {
+                throw LoupeError.invalidInput("gradcam: probe ids not in the file: \(unknown.joined(separator: ", ")) (the file has \(ids.prefix(5).joined(separator: ", "))…)")
+            }
+        }
+    }
+
     public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
         let alpha = try options.double("alpha", min: 0, max: 1)
         let epsilon = try options.double("epsilon", min: 0)
@@ -255,7 +272,7 @@ public struct GradCAMAnalyzer: Analyzer {
             }
             var c = LineChart(title: title, xLabel: "epoch", yLabel: y, series: lines)
             c.integerX = true
-            c.yRange = 0...1
+            c.yRange = -0.02...1.02
             return c
         }
         return try FigureRenderer.figure("gradcam_object.png", title: "Attention on the object",

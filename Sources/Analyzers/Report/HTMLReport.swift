@@ -95,6 +95,7 @@ public enum HTMLReport {
     figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{margin-bottom:.4em;font-size:.95em}
     table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f5f5f5}
     .notes{background:#fff8e1;border-left:4px solid #f0c040;padding:.5em 1em;font-size:.92em}.file{color:#777;font-weight:normal}
+    section,.table{overflow-x:auto}
     .mapwrap{position:relative;border:1px solid #eee}.mapwrap svg{display:block;width:100%;height:auto}
     .tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:4px;font-size:12px;display:none;box-shadow:0 2px 6px rgba(0,0,0,.25);z-index:9}
     .tip img{display:block;width:112px;height:112px;image-rendering:pixelated;margin-bottom:3px}

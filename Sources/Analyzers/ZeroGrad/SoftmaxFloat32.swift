@@ -11,20 +11,23 @@ import Foundation
 public enum SoftmaxRegime: String, Sendable, CaseIterable {
     /// The target does not pass through the softmax (logit targets).
     case noSoftmax = "no-softmax"
-    /// p_y is strictly between 0 and 1 in float32: the gradient has its usual size.
+    /// p_y is strictly between 0 and 1 and the softmax shrinks the gradient less than 1000×.
     case normal
+    /// Still representable, but the softmax shrinks the gradient more than 1000× (margin ≳ 7).
+    case shrunk
     /// p_y rounds to exactly 1.0 (or to 0.0 for a confidently wrong sample) but some terms survive:
     /// the gradient is non-zero and negligible.
     case rounded
     /// Every term of the softmax backward is exactly 0 in float32.
     case exactZero = "exact-zero"
 
-    public var isSaturated: Bool { self == .rounded || self == .exactZero }
+    public var isSaturated: Bool { self == .shrunk || self == .rounded || self == .exactZero }
 
     public var explanation: String {
         switch self {
         case .noSoftmax: "target does not pass through the softmax"
-        case .normal: "p strictly between 0 and 1 in float32"
+        case .normal: "p strictly between 0 and 1; the softmax shrinks the gradient less than 1000×"
+        case .shrunk: "the softmax shrinks the gradient more than 1000×, p not yet rounded"
         case .rounded: "p rounds to exactly 1 (or 0) in float32; gradient tiny but not zero"
         case .exactZero: "every softmax-backward term is exactly 0 in float32"
         }
@@ -51,6 +54,21 @@ public enum SoftmaxFloat32 {
         }
     }
 
+    /// The factor by which the softmax scales the gradient: max_j |∂target/∂z_j|, in float64
+    /// (1 for targets without a softmax).
+    public static func factor(_ z: ArraySlice<Float>, y: Int, target: GradientTarget) -> Double {
+        guard target.passesThroughSoftmax else { return 1 }
+        let m = Double(z.max() ?? 0)
+        let e = z.map { Foundation.exp(Double($0) - m) }
+        let s = e.reduce(0, +)
+        let p = e.map { $0 / s }
+        if target == .loss { return p.enumerated().map { j, pj in abs(pj - (j == y ? 1 : 0)) }.max() ?? 0 }
+        return p.enumerated().map { j, pj in abs(pj * ((j == y ? 1 : 0) - p[y])) }.max() ?? 0
+    }
+
+    /// Below this factor the softmax has shrunk the gradient "a lot" (1000×).
+    public static let shrunkFactor = 1e-3
+
     /// The regime of one sample.
     public static func regime(_ z: ArraySlice<Float>, y: Int, target: GradientTarget) -> SoftmaxRegime {
         guard target.passesThroughSoftmax else { return .noSoftmax }
@@ -58,7 +76,8 @@ public enum SoftmaxFloat32 {
         if g.allSatisfy({ $0 == 0 }) { return .exactZero }
         let py = probabilities(z)[y]
         let largest = g.map { abs(Double($0)) }.max() ?? 0
-        return (py == 1 || py == 0) && largest < GradientStats.float16Subnormal ? .rounded : .normal
+        if (py == 1 || py == 0) && largest < GradientStats.float16Subnormal { return .rounded }
+        return factor(z, y: y, target: target) < shrunkFactor ? .shrunk : .normal
     }
 
     /// z_y − max_{j≠y} z_j.

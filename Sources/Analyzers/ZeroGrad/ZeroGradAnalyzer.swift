@@ -50,6 +50,11 @@ public struct ZeroGradAnalyzer: Analyzer {
         ["layer": LayerSelection(options.string("layers")).resolve(dump.gradientLayers)]
     }
 
+    public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
+        _ = try options.double("vanishing-ratio", min: 0)
+        _ = try options.double("floor", min: 0)
+    }
+
     public func run(inputs: AnalyzerInputs, options: AnalyzerOptions) throws -> AnalyzerOutput {
         let ratio = try options.double("vanishing-ratio", min: 0)
         let floor = try options.double("floor", min: 0)
@@ -63,13 +68,14 @@ public struct ZeroGradAnalyzer: Analyzer {
 
         // Margins and float32 regimes per file.
         var regimes: [[SoftmaxRegime]?] = [], margins: [[Double]?] = [], pTarget: [[Float]?] = [], targetClass: [[Int]?] = []
+        var factors: [[Double]?] = []
         for d in dumps {
             guard d.has(RunFormat.Dump.logits), let s = d.shape(RunFormat.Dump.logits), s.count == 2 else {
-                regimes.append(nil); margins.append(nil); pTarget.append(nil); targetClass.append(nil); continue
+                regimes.append(nil); margins.append(nil); pTarget.append(nil); targetClass.append(nil); factors.append(nil); continue
             }
             let z = try d.floats(RunFormat.Dump.logits), k = s[1]
             let labels = d.has(RunFormat.Dump.labels) && d.target != .logitPredicted ? try d.labels() : nil
-            var r: [SoftmaxRegime] = [], m: [Double] = [], p: [Float] = [], ys: [Int] = []
+            var r: [SoftmaxRegime] = [], m: [Double] = [], p: [Float] = [], ys: [Int] = [], f: [Double] = []
             for i in 0..<s[0] {
                 let row = z[(i * k)..<((i + 1) * k)]
                 let y = labels.map { min(max($0[i], 0), k - 1) } ?? (row.indices.max { row[$0] < row[$1] }.map { $0 - row.startIndex } ?? 0)
@@ -77,8 +83,9 @@ public struct ZeroGradAnalyzer: Analyzer {
                 r.append(SoftmaxFloat32.regime(row, y: y, target: d.target))
                 m.append(SoftmaxFloat32.margin(row, y: y))
                 p.append(SoftmaxFloat32.probabilities(row)[y])
+                f.append(SoftmaxFloat32.factor(row, y: y, target: d.target))
             }
-            regimes.append(r); margins.append(m); pTarget.append(p); targetClass.append(ys)
+            regimes.append(r); margins.append(m); pTarget.append(p); targetClass.append(ys); factors.append(f)
         }
 
         // Statistics per (file, layer).
@@ -120,7 +127,7 @@ public struct ZeroGradAnalyzer: Analyzer {
         let diagnoses = ZeroGradDiagnoser.diagnose(observations)
 
         var out = AnalyzerOutput()
-        writeArrays(&out, dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, pTarget: pTarget, targetClass: targetClass)
+        writeArrays(&out, dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, pTarget: pTarget, targetClass: targetClass, factors: factors)
         out.markdown(diagnosisMarkdown(diagnoses))
         let columns = columnLabels(dumps)
         out.figure(try heatmapFigure(layers: layers, columns: columns, cells: cells, dumps: dumps))
@@ -131,7 +138,7 @@ public struct ZeroGradAnalyzer: Analyzer {
         out.table(layerTable(dumps: dumps, cells: cells, scale: scale))
         out.table(sampleTable(dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, pTarget: pTarget))
         out.markdown("""
-        **Definitions.** *All-zero*: every entry of the sample's gradient at the layer is exactly 0. *Vanishing*: not all zero, but max |g| < \(Fmt.g(ratio)) × the layer's typical max |g| (median over samples in float32's normal softmax regime) or < \(Fmt.g(floor)) (float16's smallest subnormal: such values print as 0 and float16 stores them as 0). *Regimes* replay the softmax backward in float32 from `/logits`: `normal`, `rounded` (p rounds to exactly 1 or 0; gradient tiny but non-zero), `exact-zero` (every term is 0).
+        **Definitions.** *All-zero*: every entry of the sample's gradient at the layer is exactly 0. *Vanishing*: not all zero, but max |g| < \(Fmt.g(ratio)) × the layer's typical max |g| (median over samples in float32's normal softmax regime) or < \(Fmt.g(floor)) (float16's smallest subnormal: such values print as 0 and float16 stores them as 0). *Regimes* replay the softmax backward in float32 from `/logits`: `normal`, `shrunk` (the softmax scales the gradient by less than 1e-3: margin ≳ 7), `rounded` (p rounds to exactly 1 or 0; gradient tiny but non-zero), `exact-zero` (every term is 0).
         """)
 
         out.set("diagnosis", .string(diagnoses.first?.id ?? "healthy"))
@@ -153,7 +160,7 @@ public struct ZeroGradAnalyzer: Analyzer {
     // MARK: - Output
 
     func writeArrays(_ out: inout AnalyzerOutput, dumps: [DumpFile], layers: [String], cells: [ZeroGradObservations.Cell],
-                     regimes: [[SoftmaxRegime]?], margins: [[Double]?], pTarget: [[Float]?], targetClass: [[Int]?]) {
+                     regimes: [[SoftmaxRegime]?], margins: [[Double]?], pTarget: [[Float]?], targetClass: [[Int]?], factors: [[Double]?]) {
         out.add(.strings("/layers", layers, "layers checked (rows of the fraction matrices)"))
         out.add(.ints("/epochs", dumps.map(\.epoch), "epoch of each file (columns of the fraction matrices)"))
         out.add(.strings("/targets", dumps.map(\.target.description), "gradient target of each file"))
@@ -172,7 +179,8 @@ public struct ZeroGradAnalyzer: Analyzer {
             if names.contains(g) { g += "-" + dump.target.description + "-\(d)" }
             names.insert(g)
             if let m = margins[d] { out.add(.doubles(g + "/margin", m, "logit margin z_y − max_{j≠y} z_j of the target class")) }
-            if let r = regimes[d] { out.add(.strings(g + "/regime", r.map(\.rawValue), "float32 softmax regime: no-softmax, normal, rounded, exact-zero")) }
+            if let r = regimes[d] { out.add(.strings(g + "/regime", r.map(\.rawValue), "float32 softmax regime: no-softmax, normal, shrunk, rounded, exact-zero")) }
+            if let f = factors[d] { out.add(.doubles(g + "/softmax_factor", f, "max_j |∂target/∂z_j| in float64: how much the softmax scales the gradient (1 without softmax)")) }
             if let p = pTarget[d] { out.add(.floats(g + "/p_target_float32", p, "target-class probability computed in float32")) }
             if let y = targetClass[d] { out.add(.ints(g + "/target_class", y, "class whose score the gradients are of")) }
             for c in cells where c.dump == d {

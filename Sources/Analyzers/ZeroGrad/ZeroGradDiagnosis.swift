@@ -61,7 +61,7 @@ enum ZeroGradDiagnoser {
         let softmaxFiles = files.filter { o.dumps[$0].target.passesThroughSoftmax }
 
         // 1. Softmax saturation.
-        var explainedBySaturation = 0, affectedInSoftmaxFiles = 0, saturatedHealthy = 0
+        var explainedBySaturation = 0, affectedInSoftmaxFiles = 0, saturatedHealthy = 0, shrunkHealthy = 0
         var regimeCounts: [SoftmaxRegime: Int] = [:]
         var marginsAffected: [Double] = [], marginsHealthy: [Double] = []
         for d in softmaxFiles {
@@ -74,7 +74,10 @@ enum ZeroGradDiagnoser {
                     if regimes[i].isSaturated { explainedBySaturation += 1 }
                     marginsAffected.append(margins[i])
                 } else {
-                    if regimes[i].isSaturated { saturatedHealthy += 1 }
+                    // A sample past float32's rounding with usable gradients contradicts saturation;
+                    // a merely shrunk one does not.
+                    if regimes[i] == .rounded || regimes[i] == .exactZero { saturatedHealthy += 1 }
+                    if regimes[i] == .shrunk { shrunkHealthy += 1 }
                     marginsHealthy.append(margins[i])
                 }
             }
@@ -91,7 +94,8 @@ enum ZeroGradDiagnoser {
                 if !marginsAffected.isEmpty {
                     evidence.append("logit margin of the affected samples: median \(Fmt.g(median(marginsAffected), digits: 1)) (min \(Fmt.g(marginsAffected.min()!, digits: 1))), of the others: median \(marginsHealthy.isEmpty ? "—" : Fmt.g(median(marginsHealthy), digits: 1))")
                 }
-                if saturatedHealthy > 0 { evidence.append("\(saturatedHealthy) saturated samples still have usable gradients (score lowered)"); score *= 0.9 }
+                if shrunkHealthy > 0 { evidence.append("\(shrunkHealthy) more samples are shrunk more than 1000× by the softmax but not yet negligible") }
+                if saturatedHealthy > 0 { evidence.append("\(saturatedHealthy) samples past float32's rounding still have usable gradients (score lowered)"); score *= 0.9 }
             } else {
                 score = 0.5
                 evidence.append("no /logits in the file, so the margins cannot be checked: saturation is likely but not shown")
@@ -192,7 +196,16 @@ enum ZeroGradDiagnoser {
                 fix: "not a gradient problem: the layer holds evidence against the class. Look at the negative map (−Σ weight·activation), a layer nearer the output, or the predicted class (`--target logit-predicted`)"))
         }
 
-        out.sort { $0.score > $1.score }
+        let explained = out.filter { $0.id != "float16-risk" }.map(\.score).max() ?? 0
+        if totalAffected > 0 && explained < 0.3 {
+            out.append(ZeroGradDiagnosis(
+                id: "unexplained", title: "Zero or vanishing gradients without a clear cause", score: 0.5,
+                evidence: ["\(totalAffected) of \(totalSamples) sample-epochs have an all-zero or vanishing gradient, and none of the known causes accounts for most of them",
+                           "see `zero_grad_samples.csv` for each sample's margin, regime and max |g| per layer"],
+                fix: "compare with a dump of the same checkpoint with `--target logit` and `--dtype float32`; check the gradient hooks and the loss scaling"))
+        }
+        // Informational notes go last whatever their score.
+        out.sort { ($0.id == "float16-risk" ? 1 : 0, -$0.score) < ($1.id == "float16-risk" ? 1 : 0, -$1.score) }
         let problems = out.filter { $0.id != "float16-risk" }
         if totalAffected == 0 && problems.isEmpty {
             let sparse = o.cells.map(\.stats.zeroFraction).max() ?? 0
