@@ -26,7 +26,7 @@ struct MathClusterTests {
         #expect(many.inertia <= one.inertia + 1e-9)
         let again = try KMeans.fit(x, n: 300, d: 3, k: 6, restarts: 8, seed: 5)
         #expect(again.labels == many.labels && again.inertia == many.inertia)
-        let progress = Progress("k-means", total: 1, quiet: true)
+        let progress = ProgressBar("k-means", total: 1, quiet: true)
         _ = try KMeans.fit(x, n: 300, d: 3, k: 6, restarts: 4, seed: 5, progress: progress)
         #expect(progress.done == 4 && progress.total == 4)
     }
