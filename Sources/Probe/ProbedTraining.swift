@@ -31,8 +31,9 @@ public final class ProbedTraining {
         guard let compression = HDF5Compression(parsing: config.compression) else {
             throw LoupeError.invalidInput("compression must be none or deflate[1-9], got '\(config.compression)'")
         }
-        return DumpOptions(target: target, layers: config.probeLayers, storage: storage, compression: compression,
-                           batchSize: min(config.batchSize, 64))
+        // The default probe batch size, not the training one: results depend (in the last bits) on the batch
+        // split, and `loupe probe` must reproduce a training-time dump exactly.
+        return DumpOptions(target: target, layers: config.probeLayers, storage: storage, compression: compression)
     }
 
     private func install() throws {
