@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs to dump the probe set at, comma-separated (0 = before training).") var dumpEpochs: String?
     @Option(help: "Dump every K epochs (and at 0 and the last).") var dumpEvery: Int?
     @Option(help: "Probe-set size (stratified, from the validation split).") var probeSize = 256
+    @Option(help: "Share of the data held out for validation and the probe set.") var validationFraction = 0.2
     @Option(help: "Gradient target of dumps: logit, logit-predicted, prob, loss.") var target = "logit"
     @Option(help: "Layers to dump (torchvision names, globs allowed); default: every stage.") var layers: String?
     @Option(help: "Storage type of dumped activations and gradients: float16 or float32.") var dtype = "float16"
@@ -63,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard ["float16", "float32"].contains(dtype) else { throw ValidationError("--dtype must be float16 or float32") }
         guard HDF5Compression(parsing: compression) != nil else { throw ValidationError("--compression must be none or deflate[1-9]") }
+        guard validationFraction > 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be between 0 and 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard imageSize >= 8 else { throw ValidationError("--image-size \(imageSize) is too small (at least 8; ResNet-18 wants 32 or more)") }
         if model == "resnet18" && !smallInput && imageSize < 32 {
@@ -102,6 +104,7 @@ struct TrainCommand: ParsableCommand {
             c.dumpEpochs = Array(Set(stride(from: 0, through: epochs, by: dumpEvery)).union([epochs])).sorted()
         }
         c.probeSize = probeSize
+        c.validationFraction = validationFraction
         c.probeTarget = target
         c.probeLayers = layers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
         c.dumpDType = dtype

@@ -16,7 +16,7 @@ struct DemoPlan: Codable {
     var sourceEpochs = 6
     var targetPerClass = 64          // half of them held out: 32 train + 32 probe/validation per class
     var scratchEpochs = 16
-    var finetuneEpochs = 8
+    var finetuneEpochs = 16
     var batchSize = 32
     var probeSize = 256
 
@@ -35,7 +35,7 @@ struct DemoPlan: Codable {
         }
         if let epochs {
             scratchEpochs = max(epochs, 2)
-            finetuneEpochs = max(epochs / 2, 2)
+            finetuneEpochs = max(epochs, 2)
         }
     }
 
@@ -72,13 +72,17 @@ struct DemoPlan: Codable {
         return c
     }
 
-    /// ResNet-18 transfer: pretrained backbone, new fc, everything fine-tuned with SGD.
+    /// ResNet-18 transfer as the study did it: pretrained backbone, new fc, everything fine-tuned with SGD
+    /// (the backbone at a tenth of the head's rate) and, unlike the scratch net, no augmentation — so late in
+    /// training it grows confident on some probe images, which is where `prob` gradients vanish.
     func finetuneConfig(pretrained: String) -> TrainConfig {
         var c = base
         c.model = "resnet18"
         c.epochs = finetuneEpochs
         c.optimizer = "sgd"
-        c.lr = 0.01
+        c.lr = 0.03
+        c.backboneLRScale = 0.1
+        c.augment = false
         c.momentum = 0.9
         c.weightDecay = 5e-4
         c.pretrained = pretrained

@@ -110,7 +110,7 @@ struct DemoReport {
         - **Pretraining** (the ImageNet stand-in): ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs.
         - **Target task**: 8 other classes with \(plan.targetPerClass / 2) training images each; \(plan.probeSize) held-out images form the probe set shared by both runs.
         - **Scratch**: LittleConv (4 × conv-BN-ReLU-pool, 32–256 channels) with augmentation, AdamW, \(plan.scratchEpochs) epochs.
-        - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD, \(plan.finetuneEpochs) epochs.
+        - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD (the backbone at a tenth of the learning rate), without augmentation as in the study, \(plan.finetuneEpochs) epochs.
         - Dumps at the first, middle and last epochs with the `logit` target; the last checkpoints probed again with the `prob` target.
         """
     }
