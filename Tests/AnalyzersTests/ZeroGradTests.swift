@@ -144,4 +144,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(diagnoses(record).first == "float16-flush", "got \(diagnoses(record))")
     }
+
+    @Test("float16 precision loss without any zeroed sample is a note under Healthy, not the diagnosis")
+    func float16PrecisionLossAloneIsHealthy() throws {
+        var spec = DumpSpec(target: "logit", gradientDType: .float16)
+        var rng = SeededGenerator(seed: 3)
+        // Every sample has normal-sized entries, but a fifth of all entries are float16 subnormals (1e-6).
+        let per = 4 * 4 * 4
+        spec.gradients = ["layer3": (0..<(spec.n * per)).map { j in j % 5 == 0 ? Float(1e-6) : 0.01 * (1 + rng.nextFloat()) }]
+        let (record, folder) = try analyze([spec], options: ["layers": "layer3"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(diagnoses(record).first == "healthy", "got \(diagnoses(record))")
+        #expect(diagnoses(record).contains("float16-flush"))
+    }
 }

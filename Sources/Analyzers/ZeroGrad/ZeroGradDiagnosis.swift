@@ -108,6 +108,7 @@ enum ZeroGradDiagnoser {
         }
 
         // 2. float16 storage flushing.
+        var flushZeroedSamples = false
         let f16Cells = o.cells.filter { $0.storedAs == .float16 }
         if !f16Cells.isEmpty {
             let nonzero = f16Cells.map { $0.stats.entries - $0.stats.zeroEntries - $0.stats.nanEntries - $0.stats.infEntries }.reduce(0, +)
@@ -115,6 +116,7 @@ enum ZeroGradDiagnoser {
             let zeroSamples = f16Cells.map { $0.stats.allZero.filter { $0 }.count }.reduce(0, +)
             let nearFloor = f16Cells.map { c in c.stats.maxAbs.filter { $0 > 0 && $0 < 1e3 * GradientStats.float16Subnormal }.count }.reduce(0, +)
             let subnormalShare = Double(subnormal) / Double(max(nonzero, 1))
+            flushZeroedSamples = zeroSamples > 0
             if zeroSamples > 0 || subnormalShare > 0.01 {
                 let unexplained = max(0, totalAffected - explainedBySaturation)
                 var score = min(1, subnormalShare * 2 + (nearFloor > 0 ? 0.3 : 0))
@@ -206,7 +208,10 @@ enum ZeroGradDiagnoser {
         }
         // Informational notes go last whatever their score.
         out.sort { ($0.id == "float16-risk" ? 1 : 0, -$0.score) < ($1.id == "float16-risk" ? 1 : 0, -$1.score) }
-        let problems = out.filter { $0.id != "float16-risk" }
+        // Precision warnings and clipped maps do not make gradients unhealthy: with no affected sample they
+        // stay in the list, below "Healthy".
+        let advisory: Set<String> = flushZeroedSamples ? ["float16-risk", "gradcam-relu-clip"] : ["float16-risk", "gradcam-relu-clip", "float16-flush"]
+        let problems = out.filter { !advisory.contains($0.id) }
         if totalAffected == 0 && problems.isEmpty {
             let sparse = o.cells.map(\.stats.zeroFraction).max() ?? 0
             var evidence = ["no sample has an all-zero or vanishing gradient at any layer (\(totalSamples) sample-epochs, \(o.layers.count) layers)"]
