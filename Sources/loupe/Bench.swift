@@ -7,7 +7,7 @@ import Train
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks and cross-checks for the trainer's kernels.",
-        subcommands: [TrainStep.self, Parity.self])
+        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self])
 }
 
 extension Bench {
