@@ -65,6 +65,7 @@ public protocol HDF5Attributed {
 extension HDF5Attributed {
     /// Writes (or replaces) one attribute. Strings are variable-length UTF-8, as h5py writes them.
     public func setAttribute(_ name: String, _ value: HDF5AttributeValue) throws {
+        HDF5Library.start()
         let at = HDF5Location(file: location.file, object: location.object + "@" + name)
         if H5Aexists(objectID, name) > 0 { try check(H5Adelete(objectID, name), "H5Adelete", at: at) }
         let count: Int?
@@ -118,6 +119,7 @@ extension HDF5Attributed {
 
     /// Reads one attribute, or nil when it is absent.
     public func attribute(_ name: String) throws -> HDF5AttributeValue? {
+        HDF5Library.start()
         guard H5Aexists(objectID, name) > 0 else { return nil }
         let at = HDF5Location(file: location.file, object: location.object + "@" + name)
         let attr = HDF5Handle(try check(H5Aopen(objectID, name, chdf5_P_DEFAULT()), "H5Aopen", at: at), close: H5Aclose)

@@ -49,6 +49,7 @@ extension HDF5Container {
     /// Opens or creates the group at `path`, creating missing parents.
     @discardableResult
     public func group(_ path: String, create: Bool = false) throws -> HDF5Group {
+        HDF5Library.start()
         let at = childLocation(path)
         if contains(path) {
             let id = try check(H5Gopen2(objectID, path, chdf5_P_DEFAULT()), "H5Gopen2", at: at)
@@ -65,6 +66,7 @@ extension HDF5Container {
 
     /// Opens the dataset at `path`; a missing one is a `.missingObject` error naming it.
     public func dataset(_ path: String) throws -> HDF5Dataset {
+        HDF5Library.start()
         let at = childLocation(path)
         guard contains(path) else {
             throw HDF5Error(.missingObject, file: at.file, object: at.object, message: "no dataset '\(at.object)'")
@@ -77,6 +79,7 @@ extension HDF5Container {
     /// - Parameter chunk: chunk shape; required for compression, defaulted to one row along dim 0 then.
     public func createDataset(_ path: String, type: HDF5ElementType, shape: [Int], chunk: [Int]? = nil,
                               compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        HDF5Library.start()
         let at = childLocation(path)
         var dims = shape.map { hsize_t($0) }
         let space = HDF5Handle.dataspace(try check(

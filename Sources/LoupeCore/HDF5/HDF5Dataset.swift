@@ -83,6 +83,7 @@ public final class HDF5Dataset: HDF5Attributed {
     }
 
     private func write<T: HDF5Scalar>(_ values: [T], selection: (start: Int, rows: Int)?) throws {
+        HDF5Library.start()
         try requireCompatible(T.hdf5Type)
         // Converting float32 → float16 in Swift is faster than HDF5's soft conversion path.
         if elementType == .float16, let floats = values as? [Float] {
@@ -97,6 +98,7 @@ public final class HDF5Dataset: HDF5Attributed {
 
     /// Writes a 1-D string dataset.
     public func write(strings: [String]) throws {
+        HDF5Library.start()
         guard elementType == .string else { throw typeError(wanted: .string) }
         try requireCount(strings.count, count)
         let memType = HDF5Handle.datatype(HDF5ElementType.string.makeMemoryType())
@@ -120,6 +122,7 @@ public final class HDF5Dataset: HDF5Attributed {
     }
 
     private func read<T: HDF5Scalar>(selection: (start: Int, rows: Int)?) throws -> [T] {
+        HDF5Library.start()
         try requireCompatible(T.hdf5Type)
         let n = selection.map { $0.rows * shape.dropFirst().reduce(1, *) } ?? count
         if elementType == .float16, T.self == Float.self {
@@ -137,6 +140,7 @@ public final class HDF5Dataset: HDF5Attributed {
 
     /// Reads a string dataset (fixed or variable length).
     public func readStrings() throws -> [String] {
+        HDF5Library.start()
         guard elementType == .string else { throw typeError(wanted: .string) }
         let fileType = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
         return try withExtendedLifetime(fileType) {

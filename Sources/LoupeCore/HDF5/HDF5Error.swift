@@ -1,6 +1,7 @@
 // The single checker every HDF5 status passes through. HDF5's own stderr printing is switched off
 // (`HDF5Library.start`); its messages are collected from the error stack into the thrown error.
 import CHDF5
+import Foundation
 
 /// A failure in or around an HDF5 file, naming the file, the object path and what went wrong.
 public struct HDF5Error: Error, CustomStringConvertible, Equatable {
@@ -40,14 +41,19 @@ public struct HDF5Location: Sendable {
 }
 
 enum HDF5Library {
-    /// Silences HDF5's automatic error printing once per process.
-    static let started: Bool = {
-        _ = H5open()
-        _ = chdf5_silence_errors()
-        return true
-    }()
+    static let opened: Bool = { _ = H5open(); return true }()
 
-    static func start() { _ = started }
+    /// Silences HDF5's automatic error printing on the calling thread. The thread-safe build keeps error
+    /// stacks and their printing settings per thread, so every thread that calls HDF5 needs this once.
+    static func start() {
+        _ = opened
+        let key = "loupe.hdf5.silenced"
+        let thread = Thread.current.threadDictionary
+        if thread[key] == nil {
+            _ = chdf5_silence_errors()
+            thread[key] = true
+        }
+    }
 
     /// Drains the HDF5 error stack into one line.
     static func lastMessage() -> String {
@@ -63,6 +69,7 @@ enum HDF5Library {
 func check<T: BinaryInteger>(_ status: T, _ what: @autoclosure () -> String, at location: HDF5Location,
                              kind: HDF5Error.Kind = .libraryCall) throws -> T {
     if status >= 0 { return status }
+    HDF5Library.start()
     let library = HDF5Library.lastMessage()
     let text = library.isEmpty ? "\(what()) failed" : "\(what()) failed: \(library)"
     throw HDF5Error(kind, file: location.file, object: location.object, message: text)
