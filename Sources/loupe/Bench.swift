@@ -33,6 +33,8 @@ extension Bench {
         @Option(help: "Target length of one timed group, in seconds.") var seconds = 1.0
         @Flag(help: "Skip forward-only timing.") var trainOnly = false
         @Flag(help: "Print JSON instead of a table.") var json = false
+        @Flag(help: "Also print the slowest layers of a training step (ms per step, containers include children).")
+        var profile = false
 
         struct Result: Codable {
             var model: String
@@ -96,6 +98,16 @@ extension Bench {
                 optimizer.step()
             }
             let train = try time(step)
+            if profile {
+                model.layerTimes = [:]
+                for _ in 0..<3 { try step() }
+                let times = model.layerTimes!.sorted { $0.value > $1.value }.prefix(40)
+                FileHandle.standardError.write(Data("  slowest layers, \(name)@\(size) (ms per step):\n".utf8))
+                for (key, seconds) in times {
+                    FileHandle.standardError.write(Data(String(format: "    %8.1f  %@\n", seconds / 3 * 1e3, key).utf8))
+                }
+                model.layerTimes = nil
+            }
             let faultsBefore = minorFaults()
             try step()
             let faults = Double(minorFaults() - faultsBefore)

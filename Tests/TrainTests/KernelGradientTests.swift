@@ -19,6 +19,8 @@ import Testing
         ConvCase(n: 3, c: 3, h: 4, w: 4, o: 2, kernel: 1, stride: 1, padding: 0, bias: true),
         ConvCase(n: 2, c: 2, h: 5, w: 5, o: 2, kernel: 1, stride: 2, padding: 0, bias: false),
         ConvCase(n: 1, c: 2, h: 9, w: 8, o: 2, kernel: 7, stride: 2, padding: 3, bias: false),
+        // Winograd F(2×2, 3×3) path (≥ 16 channels), odd and even sizes.
+        ConvCase(n: 2, c: 16, h: 5, w: 4, o: 16, kernel: 3, stride: 1, padding: 1, bias: true),
     ])
     func conv2d(_ k: ConvCase) {
         let conv = Conv2d(name: "conv", inChannels: k.c, outChannels: k.o, kernel: k.kernel, stride: k.stride,

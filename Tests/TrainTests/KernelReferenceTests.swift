@@ -37,12 +37,14 @@ import Testing
 
     /// (N, C, H, O, k, stride, padding): sample-chunked GEMMs (m > 1), an odd split over two threads,
     /// pointwise convolutions straight on the input, and a strided 1×1 (ResNet downsample).
+    /// Winograd cases (3×3/1/1, ≥ 16 channels) run both algorithms.
     @Test(arguments: [(4, 8, 16, 16, 3, 1, 1), (3, 8, 15, 16, 3, 2, 1), (2, 16, 32, 16, 1, 1, 0), (3, 16, 8, 32, 1, 2, 0),
-                      (2, 3, 20, 8, 7, 2, 3)])
+                      (2, 3, 20, 8, 7, 2, 3), (3, 16, 9, 24, 3, 1, 1), (5, 32, 6, 16, 3, 1, 1), (2, 16, 1, 16, 3, 1, 1)])
     func convolutionMatchesDirectLoops(_ k: (Int, Int, Int, Int, Int, Int, Int)) {
         let (n, c, h, o, kernel, stride, padding) = k
-        for threads in [1, 2] {
+        for (threads, winograd) in [(1, true), (2, true), (2, false)] {
             let conv = Conv2d(name: "conv", inChannels: c, outChannels: o, kernel: kernel, stride: stride, padding: padding, bias: true)
+            conv.allowsWinograd = winograd
             conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
             conv.bias!.value = GradientCheck.random([o], seed: 2)
             let x = GradientCheck.random([n, c, h, h], seed: 3)
@@ -51,9 +53,11 @@ import Testing
             let dy = GradientCheck.random(y.shape, seed: 4)
             let dx = conv.backward(dy, ctx)
             let reference = Self.directConvolution(x: x, w: conv.weight.value, bias: conv.bias!.value, dy: dy, stride: stride, padding: padding)
-            #expect(Self.relativeMaxError(y, reference.out) < 1e-5, "forward, \(threads) threads")
-            #expect(Self.relativeMaxError(dx, reference.dx) < 1e-5, "input gradient, \(threads) threads")
-            #expect(Self.relativeMaxError(conv.weight.grad, reference.dw) < 1e-5, "weight gradient, \(threads) threads")
+            #expect(conv.usesWinograd(conv.geometry(x.shape)) == (winograd && kernel == 3 && stride == 1 && padding == 1 && c >= 16 && o >= 16))
+            let path = "\(threads) threads, \(conv.usesWinograd(conv.geometry(x.shape)) ? "Winograd" : "im2col")"
+            #expect(Self.relativeMaxError(y, reference.out) < 1e-5, "forward, \(path)")
+            #expect(Self.relativeMaxError(dx, reference.dx) < 1e-5, "input gradient, \(path)")
+            #expect(Self.relativeMaxError(conv.weight.grad, reference.dw) < 1e-5, "weight gradient, \(path)")
         }
     }
 

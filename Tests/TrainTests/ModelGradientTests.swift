@@ -80,33 +80,46 @@ import Testing
         return abs(numeric - analytic) / max(norm, 1e-12)
     }
 
+    /// Directional checks of every parameter tensor and the input against the Double reference.
+    static func checkDirectional(_ model: Model, _ x: Tensor) throws {
+        let (dx, logits) = try analytic(model, x)
+        checkLogits(model, x, logits)
+        let reference = DoubleReference(model, mode: .train)
+        let input = value(x)
+        for (i, p) in model.parameters.enumerated() {
+            let gradient = unit(p.grad.storage.map(Double.init))
+            let random = unit(GradientCheck.random(p.shape, seed: UInt64(100 + i)).storage.map(Double.init))
+            // Along the gradient itself and along a random mix: a wrong direction or size shows in either.
+            for direction in [gradient, unit(zip(gradient, random).map { $0 + $1 })] {
+                let error = directionalError(gradient: p.grad, direction: direction) { step in
+                    var moved = reference
+                    moved.state[p.name] = zip(reference.state[p.name]!, direction).map { $0 + step * $1 }
+                    return moved.loss(model, input, labels: labels)
+                }
+                #expect(error < 1e-3, "\(p.name): directional error \(error)")
+            }
+        }
+        let direction = unit(dx.storage.map(Double.init))
+        let error = directionalError(gradient: dx, direction: direction) { step in
+            reference.loss(model, .init(shape: input.shape, v: zip(input.v, direction).map { $0 + step * $1 }), labels: labels)
+        }
+        #expect(error < 1e-3, "input: directional error \(error)")
+    }
+
+    /// 16 channels: the 3×3 convolutions after the first take the Winograd path.
+    @Test func littleConvWinogradDirectional() throws {
+        let model = try Model(spec: ModelSpec(architecture: .littleconv, numClasses: 3, channels: [16, 16, 16, 16]), seed: 12)
+        model.threads = 2
+        let conv = model.spine.compactMap { $0 as? Conv2d }
+        #expect(conv.dropFirst().allSatisfy { $0.usesWinograd($0.geometry([3, 16, 8, 8])) })
+        try Self.checkDirectional(model, GradientCheck.random([3, 3, 16, 16], seed: 13))
+    }
+
     @Test(arguments: [false, true])
     func tinyResNetDirectional(smallInput: Bool) throws {
         let model = try Model(spec: ModelSpec(architecture: .resnet18, numClasses: 3, smallInput: smallInput), seed: 9,
                               resNetWidths: [4, 6, 8, 8])
         model.threads = 2
-        let x = GradientCheck.random([3, 3, 16, 16], seed: 10)
-        let (dx, logits) = try Self.analytic(model, x)
-        Self.checkLogits(model, x, logits)
-        let reference = DoubleReference(model, mode: .train)
-        let input = Self.value(x)
-        for (i, p) in model.parameters.enumerated() {
-            let gradient = Self.unit(p.grad.storage.map(Double.init))
-            let random = Self.unit(GradientCheck.random(p.shape, seed: UInt64(100 + i)).storage.map(Double.init))
-            // Along the gradient itself and along a random mix: a wrong direction or size shows in either.
-            for direction in [gradient, Self.unit(zip(gradient, random).map { $0 + $1 })] {
-                let error = Self.directionalError(gradient: p.grad, direction: direction) { step in
-                    var moved = reference
-                    moved.state[p.name] = zip(reference.state[p.name]!, direction).map { $0 + step * $1 }
-                    return moved.loss(model, input, labels: Self.labels)
-                }
-                #expect(error < 1e-3, "\(p.name): directional error \(error)")
-            }
-        }
-        let direction = Self.unit(dx.storage.map(Double.init))
-        let error = Self.directionalError(gradient: dx, direction: direction) { step in
-            reference.loss(model, .init(shape: input.shape, v: zip(input.v, direction).map { $0 + step * $1 }), labels: Self.labels)
-        }
-        #expect(error < 1e-3, "input: directional error \(error)")
+        try Self.checkDirectional(model, GradientCheck.random([3, 3, 16, 16], seed: 10))
     }
 }

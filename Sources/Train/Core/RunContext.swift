@@ -1,3 +1,4 @@
+import Dispatch
 import LoupeCore
 
 /// Whether BatchNorm uses batch statistics (and updates its running ones) and Dropout drops.
@@ -19,6 +20,8 @@ final class RunContext {
     var skipInputGradientOf: ObjectIdentifier?
     let workspace = Workspace()
     let pool = TensorPool()
+    /// Seconds spent per layer name ("name forward" / "name backward", nested layers included), when on.
+    var profile: [String: Double]?
 
     @inline(__always) func wants(_ name: String) -> Bool { !record.isEmpty && record.contains(name) }
 
@@ -29,6 +32,7 @@ final class RunContext {
 
     /// Runs `layer` forward and keeps its output when it was asked for.
     @inline(__always) func forward(_ layer: Layer, _ x: Tensor) -> Tensor {
+        if profile != nil { return timed(layer.name + " forward") { layer.forward(x, self) } }
         let y = layer.forward(x, self)
         if wants(layer.name) { activations[layer.name] = y }
         return y
@@ -37,7 +41,16 @@ final class RunContext {
     /// Keeps the gradient w.r.t. `layer`'s output when asked for, then runs `layer` backward.
     @inline(__always) func backward(_ layer: Layer, _ dy: Tensor) -> Tensor {
         if wants(layer.name) { gradients[layer.name] = dy }
+        if profile != nil { return timed(layer.name + " backward") { layer.backward(dy, self) } }
         return layer.backward(dy, self)
+    }
+
+    private func timed(_ key: String, _ body: () -> Tensor) -> Tensor {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let y = body()
+        profile?[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        if key.hasSuffix(" forward"), wants(String(key.dropLast(8))) { activations[String(key.dropLast(8))] = y }
+        return y
     }
 }
 

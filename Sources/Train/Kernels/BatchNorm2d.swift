@@ -135,20 +135,10 @@ final class BatchNorm2d: Layer {
             Parallel.run(parts) { t in
                 for c in Parallel.slice(t, of: parts, count: C) {
                     var sum = 0.0
-                    for i in 0..<n {
-                        let row = x + (i * C + c) * L
-                        var s: Float = 0
-                        for j in 0..<L { s += row[j] }
-                        sum += Double(s)
-                    }
+                    for i in 0..<n { sum += Double(VectorMath.sum(x + (i * C + c) * L, L)) }
                     let mu = Float(sum / Double(n * L))
                     var sq = 0.0
-                    for i in 0..<n {
-                        let row = x + (i * C + c) * L
-                        var s: Float = 0
-                        for j in 0..<L { let d = row[j] - mu; s += d * d }
-                        sq += Double(s)
-                    }
+                    for i in 0..<n { sq += Double(VectorMath.sumSquaredDeviations(x + (i * C + c) * L, L, mean: mu)) }
                     let v = Float(sq / Double(n * L))
                     mp[c] = mu
                     vp[c] = v
@@ -236,19 +226,8 @@ final class BatchNorm2d: Layer {
                     var s1 = 0.0, s2 = 0.0
                     for i in 0..<n {
                         let off = (i * C + c) * L
-                        let xs = x + off, ds = dy + off
-                        var a: Float = 0, b: Float = 0
-                        if let y {
-                            let ys = y + off
-                            if let dz {
-                                let zs = dz + off
-                                for j in 0..<L { let g = ys[j] > 0 ? ds[j] : 0; zs[j] = g; a += g; b += g * (xs[j] - mu) }
-                            } else {
-                                for j in 0..<L { let g = ys[j] > 0 ? ds[j] : 0; a += g; b += g * (xs[j] - mu) }
-                            }
-                        } else {
-                            for j in 0..<L { let g = ds[j]; a += g; b += g * (xs[j] - mu) }
-                        }
+                        let (a, b) = VectorMath.gradientSums(dy: dy + off, x: x + off, mask: y.map { $0 + off },
+                                                             gOut: dz.map { $0 + off }, L, mean: mu)
                         s1 += Double(a)
                         s2 += Double(b)
                     }
@@ -258,17 +237,23 @@ final class BatchNorm2d: Layer {
                     // Pass 2: dx.
                     let k = gamma[c] * istd
                     let meanDz = train ? sum1 / M : 0, meanDzXhat = train ? sum2 / M : 0
+                    let kv = Vector(repeating: k), mv = Vector(repeating: mu), md = Vector(repeating: meanDz)
+                    let sv = Vector(repeating: istd * meanDzXhat), zero = Vector()
                     for i in 0..<n {
                         let off = (i * C + c) * L
                         let xs = x + off, ds = dy + off, out = dx + off
-                        if let y {
-                            let ys = y + off
-                            for j in 0..<L {
-                                let g = ys[j] > 0 ? ds[j] : 0
-                                out[j] = k * (g - meanDz - (xs[j] - mu) * istd * meanDzXhat)
-                            }
-                        } else {
-                            for j in 0..<L { out[j] = k * (ds[j] - meanDz - (xs[j] - mu) * istd * meanDzXhat) }
+                        var j = 0
+                        while j + 16 <= L {
+                            var g = loadVector(ds + j)
+                            if let y { g.replace(with: zero, where: loadVector(y + off + j) .<= zero) }
+                            storeVector(kv * (g - md - (loadVector(xs + j) - mv) * sv), out + j)
+                            j += 16
+                        }
+                        while j < L {
+                            var g = ds[j]
+                            if let y, y[off + j] <= 0 { g = 0 }
+                            out[j] = k * (g - meanDz - (xs[j] - mu) * istd * meanDzXhat)
+                            j += 1
                         }
                     }
                 }

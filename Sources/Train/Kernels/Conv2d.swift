@@ -16,6 +16,7 @@
 //            dbias += Σ_{n,L} dOut
 //            dx[n] = fold(Wᵀ · dOut[n])
 
+import Foundation
 import LoupeCore
 
 final class Conv2d: Layer {
@@ -34,6 +35,12 @@ final class Conv2d: Layer {
 
     /// Columns per GEMM worth batching samples for.
     static let targetColumns = 1024
+    /// 3×3/1/1 convolutions with at least this many input and output channels use Winograd F(2×2, 3×3).
+    static let winogradMinimumChannels = 16
+    /// False: this layer always goes through im2col (tests compare the two paths). Environment variable
+    /// LOUPE_NO_WINOGRAD=1 makes that the default, for benchmarking the two.
+    var allowsWinograd = Conv2d.winogradByDefault
+    static let winogradByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_WINOGRAD"] == nil
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          bias: Bool, group: ParameterGroup = .backbone) {
@@ -79,14 +86,18 @@ final class Conv2d: Layer {
         var out = cache.output
         cache.output = .empty
         out.reuse([g.n, g.outChannels, g.p, g.q])
-        let parts = parts(g, ctx), m = chunk(g, parts: parts)
-        let needsColumns = !(g.isPointwise && m == 1)
-        let cols = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 0, count: needsColumns ? g.k * m * g.l : 1) }
-        let stages = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 1, count: m > 1 ? g.outChannels * m * g.l : 1) }
-        x.read { xp in
-            weight.value.read { wp in
-                out.write { op in
-                    Conv2d.forwardKernel(x: xp, w: wp, out: op, g, parts: parts, chunk: m, cols: cols, stages: stages)
+        if usesWinograd(g) {
+            x.read { xp in out.write { op in winogradForward(xp, out: op, g, ctx) } }
+        } else {
+            let parts = parts(g, ctx), m = chunk(g, parts: parts)
+            let needsColumns = !(g.isPointwise && m == 1)
+            let cols = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 0, count: needsColumns ? g.k * m * g.l : 1) }
+            let stages = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 1, count: m > 1 ? g.outChannels * m * g.l : 1) }
+            x.read { xp in
+                weight.value.read { wp in
+                    out.write { op in
+                        Conv2d.forwardKernel(x: xp, w: wp, out: op, g, parts: parts, chunk: m, cols: cols, stages: stages)
+                    }
                 }
             }
         }
@@ -152,8 +163,13 @@ final class Conv2d: Layer {
         let wantsWeight = ctx.updates(weight)
         let wantsInput = ctx.needsInputGradient(self)
         let parts = parts(g, ctx), m = chunk(g, parts: parts)
-        var dx = wantsInput ? (g.isPointwise && m == 1 ? ctx.pool.take(x.shape) : ctx.pool.takeZeroed(x.shape)) : Tensor.empty
-        if wantsWeight || wantsInput {
+        let winograd = usesWinograd(g)
+        var dx = wantsInput ? (winograd || (g.isPointwise && m == 1) ? ctx.pool.take(x.shape) : ctx.pool.takeZeroed(x.shape)) : Tensor.empty
+        if winograd && (wantsWeight || wantsInput) {
+            x.read { xp in dy.read { dyp in weight.grad.write { dwp in dx.write { dxp in
+                winogradBackward(x: xp, dy: dyp, dx: wantsInput ? dxp : nil, dw: wantsWeight ? dwp : nil, g, ctx)
+            } } } }
+        } else if wantsWeight || wantsInput {
             let K = g.k, O = g.outChannels
             // slot 0: columns, 1: gathered dOut, 2: dCol, 3: this thread's dW partial (threads > 0)
             let cols = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 0, count: wantsWeight ? K * m * g.l : 1) }

@@ -31,12 +31,7 @@ final class GlobalAvgPool: Layer {
         out.reuse([x.shape[0], x.shape[1]])
         let inv = 1 / Float(L)
         x.read { xp in out.write { yp in
-            for plane in 0..<planes {
-                let row = xp + plane * L
-                var s: Float = 0
-                for j in 0..<L { s += row[j] }
-                yp[plane] = s * inv
-            }
+            for plane in 0..<planes { yp[plane] = VectorMath.sum(xp + plane * L, L) * inv }
         } }
         cache = Cache(output: out, inputShape: x.shape)
         return out

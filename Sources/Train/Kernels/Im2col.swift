@@ -62,7 +62,9 @@ enum Im2col {
                         let src = x + (c * H + ih) * W
                         if lo > 0 { dst.update(repeating: 0, count: lo) }
                         if s == 1 {
-                            (dst + lo).update(from: src + (lo - pad + j), count: hi - lo)
+                            // An inline loop: rows are short, a memmove call per row costs more than the copy.
+                            let from = src + (lo - pad + j), to = dst + lo
+                            for v in 0..<(hi - lo) { to[v] = from[v] }
                         } else {
                             var iw = lo * s - pad + j
                             for v in lo..<hi { dst[v] = src[iw]; iw += s }

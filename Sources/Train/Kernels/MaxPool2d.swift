@@ -53,8 +53,27 @@ final class MaxPool2d: Layer {
             Parallel.run(parts) { t in
                 for plane in Parallel.slice(t, of: parts, count: planes) {
                     let src = xp + plane * h * w, dst = yp + plane * P * Q, idx = ap.advanced(by: plane * P * Q)
+                    if k == 2 && s == 2 && pad == 0 {
+                        MaxPool2d.pool2x2(src, w: w, p: P, q: Q, out: dst, argmax: idx)
+                        continue
+                    }
                     for u in 0..<P {
                         let h0 = u * s - pad, hLo = max(h0, 0), hHi = min(h0 + k, h)
+                        if k == 3 && hHi - hLo == 3 {
+                            // Full-height 3×3 windows: unrolled for the columns whose window is inside too.
+                            let vLo = min(Q, (pad + s - 1) / s), vHi = max(vLo, min(Q, (w - 3 + pad) / s + 1))
+                            MaxPool2d.row3x3(src + hLo * w, w: w, rowBase: hLo * w, stride: s, pad: pad,
+                                             columns: vLo..<vHi, out: dst + u * Q, argmax: idx.advanced(by: u * Q))
+                            for v in 0..<vLo {
+                                MaxPool2d.window(src, w: w, rows: hLo..<hHi, v: v, stride: s, pad: pad, k: k,
+                                                 out: dst + u * Q + v, argmax: idx.advanced(by: u * Q + v))
+                            }
+                            for v in vHi..<Q {
+                                MaxPool2d.window(src, w: w, rows: hLo..<hHi, v: v, stride: s, pad: pad, k: k,
+                                                 out: dst + u * Q + v, argmax: idx.advanced(by: u * Q + v))
+                            }
+                            continue
+                        }
                         for v in 0..<Q {
                             let w0 = v * s - pad, wLo = max(w0, 0), wHi = min(w0 + k, w)
                             var best = -Float.infinity, bestIndex = hLo * w + wLo
@@ -74,6 +93,60 @@ final class MaxPool2d: Layer {
         } } }
         cache = Cache(output: out, argmax: arg, inputShape: x.shape)
         return out
+    }
+
+    /// One output of a window clipped to the image (the general, slower path).
+    @inline(__always)
+    static func window(_ src: UnsafePointer<Float>, w: Int, rows: Range<Int>, v: Int, stride s: Int, pad: Int, k: Int,
+                       out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let w0 = v * s - pad, wLo = max(w0, 0), wHi = min(w0 + k, w)
+        var best = -Float.infinity, bestIndex = rows.lowerBound * w + wLo
+        for ih in rows {
+            for iw in wLo..<wHi {
+                let value = src[ih * w + iw]
+                if value > best || value.isNaN { best = value; bestIndex = ih * w + iw }
+            }
+        }
+        out.pointee = best
+        argmax.pointee = Int32(bestIndex)
+    }
+
+    /// Outputs `columns` of one output row whose 3×3 windows lie inside the image; `top` is the window's
+    /// first input row. Row-major scan order, first maximum wins, as the general path.
+    @inline(__always)
+    static func row3x3(_ top: UnsafePointer<Float>, w: Int, rowBase: Int, stride s: Int, pad: Int, columns: Range<Int>,
+                       out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        for v in columns {
+            let c0 = v * s - pad
+            var best = -Float.infinity, at = 0
+            for r in 0..<3 {
+                let row = top + r * w + c0
+                for j in 0..<3 {
+                    let value = row[j]
+                    if value > best || value.isNaN { best = value; at = r * w + c0 + j }
+                }
+            }
+            out[v] = best
+            argmax[v] = Int32(rowBase + at)
+        }
+    }
+
+    /// The common 2×2/2 window without padding: four comparisons per output, first maximum wins.
+    @inline(__always)
+    static func pool2x2(_ src: UnsafePointer<Float>, w: Int, p P: Int, q Q: Int, out: UnsafeMutablePointer<Float>,
+                        argmax: UnsafeMutablePointer<Int32>) {
+        for u in 0..<P {
+            let r0 = src + 2 * u * w, r1 = r0 + w, base = 2 * u * w
+            for v in 0..<Q {
+                var best = r0[2 * v], at = base + 2 * v
+                let b = r0[2 * v + 1], c = r1[2 * v], d = r1[2 * v + 1]
+                if b > best || b.isNaN { best = b; at = base + 2 * v + 1 }
+                if c > best || c.isNaN { best = c; at = base + w + 2 * v }
+                if d > best || d.isNaN { best = d; at = base + w + 2 * v + 1 }
+                out[u * Q + v] = best
+                argmax[u * Q + v] = Int32(at)
+            }
+        }
     }
 
     func backward(_ dy: Tensor, _ ctx: RunContext) -> Tensor {

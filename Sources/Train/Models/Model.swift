@@ -142,6 +142,13 @@ public final class Model {
 
     // MARK: forward / backward
 
+    /// When set (to `[:]`), forward and backward add the seconds each layer took under "<name> forward" and
+    /// "<name> backward" (containers include their children). For benchmarks.
+    public var layerTimes: [String: Double]? {
+        get { ctx.profile }
+        set { ctx.profile = newValue }
+    }
+
     /// Activations kept by the last `forward`, under the names asked for (aliases included).
     public var recordedActivations: [String: Tensor] { expand(ctx.activations) }
 

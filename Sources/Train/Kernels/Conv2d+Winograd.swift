@@ -1,0 +1,113 @@
+// Conv2d's Winograd F(2×2, 3×3) path for 3×3 / stride 1 / padding 1 (see Winograd.swift for the
+// transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
+// (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared), 5 V, 6 Mw/Ŷ, 7 rows,
+// 8 this thread's Z.
+
+import LoupeCore
+
+extension Conv2d {
+    /// Whether `g` takes the Winograd path: 3×3/1/1 with enough channels for the 16 GEMMs to pay off.
+    func usesWinograd(_ g: ConvGeometry) -> Bool {
+        allowsWinograd && kernel == 3 && stride == 1 && padding == 1
+            && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
+    }
+
+    /// Samples per chunk: enough columns for efficient GEMMs, scratch of at most ~8 MB per buffer.
+    func winogradChunk(_ g: ConvGeometry, parts: Int) -> Int {
+        let t = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let perPart = (g.n + parts - 1) / parts
+        let byMemory = (1 << 21) / (16 * max(inChannels, outChannels) * t)
+        return max(1, min(perPart, (Conv2d.targetColumns + t - 1) / t, byMemory))
+    }
+
+    func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {
+        let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
+        let m = winogradChunk(g, parts: parts), ld = m * T
+        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: 16 * O * C)
+        weight.value.read { Winograd.transformFilters($0, o: O, c: C, flipped: false, into: u) }
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * C * ld) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * O * ld + Winograd.slack) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let plane = g.inputPlane, outPlane = O * g.l
+        Parallel.run(parts) { t in
+            let samples = Parallel.slice(t, of: parts, count: g.n)
+            var s = samples.lowerBound
+            while s < samples.upperBound {
+                let count = min(m, samples.upperBound - s)
+                for j in 0..<count {
+                    Winograd.transformInput(x + (s + j) * plane, channels: C, h: g.h, w: g.w, into: vs[t] + j * T, ld: ld, scratch: rows[t])
+                }
+                for xi in 0..<16 {
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
+                               b: vs[t] + xi * C * ld, ldb: ld, beta: 0, c: ms[t] + xi * O * ld, ldc: ld)
+                }
+                for j in 0..<count {
+                    Winograd.transformOutput(ms[t] + j * T, channels: O, p: g.p, q: g.q, ld: ld, into: out + (s + j) * outPlane)
+                }
+                s += count
+            }
+        }
+    }
+
+    /// Input gradient (when `dx` is given, written whole) and filter gradient (when `dw` is, accumulated).
+    func winogradBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                          dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry, _ ctx: RunContext) {
+        let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
+        let m = winogradChunk(g, parts: parts), ld = m * T
+        let wide = max(C, O)
+        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? 16 * O * C : 1)
+        if dx != nil { weight.value.read { Winograd.transformFilters($0, o: O, c: C, flipped: true, into: u) } }
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * wide * ld) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * wide * ld + Winograd.slack) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let zs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 8, count: dw != nil ? 16 * O * C : 1) }
+        let plane = g.inputPlane, outPlane = O * g.l
+        Parallel.run(parts) { t in
+            let samples = Parallel.slice(t, of: parts, count: g.n)
+            var s = samples.lowerBound
+            var firstZ = true
+            while s < samples.upperBound {
+                let count = min(m, samples.upperBound - s)
+                if let dx {
+                    // The same convolution on dOut with the flipped, transposed filters.
+                    for j in 0..<count {
+                        Winograd.transformInput(dy + (s + j) * outPlane, channels: O, h: g.p, w: g.q, into: vs[t] + j * T,
+                                                ld: ld, scratch: rows[t])
+                    }
+                    for xi in 0..<16 {
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: C, n: count * T, k: O, alpha: 1, a: u + xi * C * O,
+                                   lda: O, b: vs[t] + xi * O * ld, ldb: ld, beta: 0, c: ms[t] + xi * C * ld, ldc: ld)
+                    }
+                    for j in 0..<count {
+                        Winograd.transformOutput(ms[t] + j * T, channels: C, p: g.h, q: g.w, ld: ld, into: dx + (s + j) * plane)
+                    }
+                }
+                if dw != nil {
+                    for j in 0..<count {
+                        Winograd.transformInput(x + (s + j) * plane, channels: C, h: g.h, w: g.w, into: vs[t] + j * T,
+                                                ld: ld, scratch: rows[t])
+                        Winograd.transformOutputGradient(dy + (s + j) * outPlane, channels: O, p: g.p, q: g.q,
+                                                         into: ms[t] + j * T, ld: ld, scratch: rows[t])
+                    }
+                    for xi in 0..<16 {
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * O * ld,
+                                   lda: ld, b: vs[t] + xi * C * ld, ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
+                    }
+                    firstZ = false
+                }
+                s += count
+            }
+            if dw != nil && firstZ { zs[t].update(repeating: 0, count: 16 * O * C) }
+        }
+        if let dw {
+            let z = zs[0]
+            for t in 1..<max(parts, 1) {
+                let p = zs[t]
+                for i in 0..<(16 * O * C) { z[i] += p[i] }
+            }
+            Winograd.accumulateFilterGradient(z, o: O, c: C, into: dw)
+        }
+    }
+}
