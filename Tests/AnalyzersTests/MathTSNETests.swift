@@ -55,21 +55,21 @@ struct MathTSNETests {
     }
 
     /// Same data, same initialisation: the BH path with θ = 0 follows the exact optimisation.
-    /// (Float rounding in the tree, ~1e-7 relative, grows about 10× per 7 iterations through the early-
-    /// exaggeration dynamics, so the trajectories are compared over 40 iterations, while the embedding
-    /// expands ~10⁴-fold.)
+    /// (Float rounding in the tree and the attractive sums, ~1e-6 relative, grows about 10× every 5–7 iterations
+    /// through the early-exaggeration dynamics, so the trajectories are compared after 25 iterations, by which
+    /// the embedding has expanded ~2000-fold from its 1e-4 start.)
     @Test func thetaZeroFitFollowsExactFit() throws {
         let (x, _) = MathSample.blobs(clusters: 3, perCluster: 20, d: 5, separation: 4, seed: 1)
-        var o = Self.smallOptions(iterations: 40, theta: 0)
-        o.klEvery = 20
+        var o = Self.smallOptions(iterations: 25, theta: 0)
+        o.klEvery = 5
         let bh = try TSNE.fit(x, n: 60, d: 5, options: o)
         let exact = try TSNE.fitExact(x, n: 60, d: 5, options: o)
         let spread = exact.embedding.map(abs).max()!
-        #expect(spread > 0.5, "the embedding should have expanded from its 1e-4 start")
+        #expect(spread > 0.1, "the embedding should have expanded from its 1e-4 start")
         let worst = zip(bh.embedding, exact.embedding).map { abs($0 - $1) }.max()!
         #expect(worst <= 2e-3 * spread, "max |Δy| \(worst) vs spread \(spread)")
-        #expect(abs(bh.kl - exact.kl) <= 1e-4 * exact.kl)
-        #expect(bh.klHistory.map(\.iteration) == [20, 40])
+        #expect(abs(bh.kl - exact.kl) <= 1e-5 * exact.kl)
+        #expect(bh.klHistory.map(\.iteration) == [5, 10, 15, 20, 25])
         #expect(bh.klHistory.last!.kl < bh.klHistory.first!.kl)
     }
 

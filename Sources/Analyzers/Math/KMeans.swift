@@ -19,6 +19,10 @@ public struct KMeans {
         public var inertia: Double
         /// Lloyd iterations of the kept restart.
         public var iterations: Int
+
+        public init(labels: [Int], centroids: [Float], inertia: Double, iterations: Int) {
+            self.labels = labels; self.centroids = centroids; self.inertia = inertia; self.iterations = iterations
+        }
     }
 
     /// Clusters the n×d rows of `x` into `k` groups; keeps the restart with the lowest inertia.

@@ -35,6 +35,12 @@ public struct PCA {
         public var scores: [Float]
         /// Singular values of the centred data, k.
         public var singularValues: [Double]
+
+        public init(mean: [Float], components: [Float], explainedVariance: [Double], explainedVarianceRatio: [Double],
+                    scores: [Float], singularValues: [Double]) {
+            self.mean = mean; self.components = components; self.explainedVariance = explainedVariance
+            self.explainedVarianceRatio = explainedVarianceRatio; self.scores = scores; self.singularValues = singularValues
+        }
     }
 
     /// Fits `k` principal components of the n×d row-major matrix `x`.

@@ -43,7 +43,8 @@ extension TSNE {
         return (z, klTerms.pLogPOverW + klTerms.sumP * log(z))
     }
 
-    /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z; returns Σ p·log(p/w) and Σ p when asked.
+    /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z (sums in Float, which is ample for a direction);
+    /// returns Σ p·log(p/w) and Σ p, in Double from the Double positions, when asked.
     static func attraction(_ y: [Double], p: SparseAffinities, exaggeration: Double, threads: Int, evaluateKL: Bool,
                            forces: [Double], z: Double, into gradient: inout [Double]) -> (pLogPOverW: Double, sumP: Double) {
         let n = p.n
@@ -51,6 +52,8 @@ extension TSNE {
         var partialKL = [Double](repeating: 0, count: chunkCount)
         var partialP = [Double](repeating: 0, count: chunkCount)
         let invZ = z > 0 ? 1 / z : 0
+        let yf = y.map { Float($0) }
+        yf.withUnsafeBufferPointer { yfp in
         y.withUnsafeBufferPointer { yp in
             forces.withUnsafeBufferPointer { fp in
                 gradient.withUnsafeMutableBufferPointer { gp in
@@ -59,29 +62,34 @@ extension TSNE {
                             p.values.withUnsafeBufferPointer { vp in
                                 partialKL.withUnsafeMutableBufferPointer { klp in
                                     partialP.withUnsafeMutableBufferPointer { spp in
-                                        let yb = yp.baseAddress!, fb = fp.baseAddress!, gb = gp.baseAddress!
-                                        let rb = rp.baseAddress!, cb = cp.baseAddress!, vb = vp.baseAddress!
-                                        let klb = klp.baseAddress!, sb = spp.baseAddress!
+                                        let yb = yp.baseAddress!, ys = yfp.baseAddress!, fb = fp.baseAddress!
+                                        let gb = gp.baseAddress!, rb = rp.baseAddress!, cb = cp.baseAddress!
+                                        let vb = vp.baseAddress!, klb = klp.baseAddress!, sb = spp.baseAddress!
                                         Parallel.chunks(n, chunks: chunkCount, threads: threads) { chunk, rows in
+                                            for i in rows {
+                                                let xi = ys[2 * i], yi = ys[2 * i + 1]
+                                                var ax: Float = 0, ay: Float = 0
+                                                for e in rb[i]..<rb[i + 1] {
+                                                    let j = Int(cb[e])
+                                                    let dx = xi - ys[2 * j], dy = yi - ys[2 * j + 1]
+                                                    let pw = vb[e] / (1 + dx * dx + dy * dy)
+                                                    ax += pw * dx
+                                                    ay += pw * dy
+                                                }
+                                                gb[2 * i] = exaggeration * Double(ax) - fb[2 * i] * invZ
+                                                gb[2 * i + 1] = exaggeration * Double(ay) - fb[2 * i + 1] * invZ
+                                            }
+                                            guard evaluateKL else { return }
                                             var kl = 0.0, sp = 0.0
                                             for i in rows {
                                                 let xi = yb[2 * i], yi = yb[2 * i + 1]
-                                                var ax = 0.0, ay = 0.0
-                                                for e in rb[i]..<rb[i + 1] {
+                                                for e in rb[i]..<rb[i + 1] where vb[e] > 0 {
                                                     let j = Int(cb[e])
                                                     let dx = xi - yb[2 * j], dy = yi - yb[2 * j + 1]
-                                                    let w = 1 / (1 + dx * dx + dy * dy)
-                                                    let pw = Double(vb[e]) * w
-                                                    ax += pw * dx
-                                                    ay += pw * dy
-                                                    if evaluateKL && vb[e] > 0 {
-                                                        let pv = Double(vb[e])
-                                                        kl += pv * log(pv / w)
-                                                        sp += pv
-                                                    }
+                                                    let pv = Double(vb[e])
+                                                    kl += pv * log(pv * (1 + dx * dx + dy * dy))
+                                                    sp += pv
                                                 }
-                                                gb[2 * i] = exaggeration * ax - fb[2 * i] * invZ
-                                                gb[2 * i + 1] = exaggeration * ay - fb[2 * i + 1] * invZ
                                             }
                                             klb[chunk] = kl
                                             sb[chunk] = sp
@@ -93,6 +101,7 @@ extension TSNE {
                     }
                 }
             }
+        }
         }
         return (partialKL.reduce(0, +), partialP.reduce(0, +))
     }

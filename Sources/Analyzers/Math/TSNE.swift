@@ -52,6 +52,10 @@ public struct TSNE {
         /// KL every `klEvery` iterations, evaluated at the positions before that iteration's update.
         public var klHistory: [(iteration: Int, kl: Double)]
         public var seed: UInt64
+
+        public init(embedding: [Float], kl: Double, klHistory: [(iteration: Int, kl: Double)], seed: UInt64) {
+            self.embedding = embedding; self.kl = kl; self.klHistory = klHistory; self.seed = seed
+        }
     }
 
     /// Embeds the n×d rows of `x` in 2-D with Barnes-Hut gradients.
