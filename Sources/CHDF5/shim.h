@@ -48,6 +48,32 @@ static inline hid_t chdf5_make_f16(void) {
     return t;
 }
 
+/* float32 <-> IEEE half for float16 datasets. HDF5's own soft conversion and Swift's Float16(Float) are
+   software paths (~40 M values/s here); F16C converts 8 values per instruction, round to nearest even. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+static inline int chdf5_has_f16c(void) { __builtin_cpu_init(); return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx"); }
+__attribute__((target("f16c,avx")))
+static inline void chdf5_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128((__m128i *)(dst + i), h);
+    }
+    for (; i < n; i++) dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
+}
+__attribute__((target("f16c,avx")))
+static inline void chdf5_f16_to_f32(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = _cvtsh_ss(src[i]);
+}
+#else
+static inline int chdf5_has_f16c(void) { return 0; }
+static inline void chdf5_f32_to_f16(const float *src, uint16_t *dst, size_t n) { (void)src; (void)dst; (void)n; }
+static inline void chdf5_f16_to_f32(const uint16_t *src, float *dst, size_t n) { (void)src; (void)dst; (void)n; }
+#endif
+
 /* Stops HDF5 printing its error stack to stderr; the Swift layer collects the messages itself. */
 static inline herr_t chdf5_silence_errors(void)  { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 

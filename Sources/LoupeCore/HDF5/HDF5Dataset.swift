@@ -87,7 +87,7 @@ public final class HDF5Dataset: HDF5Attributed {
         try requireCompatible(T.hdf5Type)
         // Converting float32 → float16 in Swift is faster than HDF5's soft conversion path.
         if elementType == .float16, let floats = values as? [Float] {
-            return try write(floats.map { Float16($0) }, selection: selection)
+            return try write(HalfConversion.half(floats), selection: selection)
         }
         let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
         try withSelection(selection) { memSpace, fileSpace in
@@ -127,7 +127,7 @@ public final class HDF5Dataset: HDF5Attributed {
         let n = selection.map { $0.rows * shape.dropFirst().reduce(1, *) } ?? count
         if elementType == .float16, T.self == Float.self {
             let halves: [Float16] = try read(selection: selection)
-            return halves.map { Float($0) } as! [T]
+            return HalfConversion.float(halves) as! [T]
         }
         var out = [T](repeating: T(), count: n)
         let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
