@@ -27,6 +27,16 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Symmetric rank-k update, row-major: C ← alpha·AᵀA + beta·C (A is k×n, `transpose` true) or
+    /// C ← alpha·A·Aᵀ + beta·C (A is n×k); only the upper triangle of the n×n C is written.
+    /// - Complexity: n²·k flops (half a GEMM).
+    public static func dsyrk(transpose: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        if n == 0 { return }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
+                    Int32(lda), beta, c, Int32(ldc))
+    }
+
     /// y ← alpha·x + y.
     public static func saxpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         cblas_saxpy(Int32(n), alpha, x, 1, y, 1)

@@ -115,6 +115,19 @@ struct MathTSNETests {
         #expect(a.embedding != c.embedding)
     }
 
+    @Test func progressCountsIterationsAndOptionsAreChecked() throws {
+        let (x, _) = MathSample.blobs(clusters: 2, perCluster: 20, d: 3, separation: 4, seed: 3)
+        let progress = Progress("t-SNE", total: 1, quiet: true)
+        _ = try TSNE.fit(x, n: 40, d: 3, options: Self.smallOptions(perplexity: 5, iterations: 30), progress: progress)
+        #expect(progress.total == 30 && progress.done == 30)
+        var o = Self.smallOptions(perplexity: 5)
+        o.theta = -1
+        #expect(throws: LoupeError.self) { try TSNE.fit(x, n: 40, d: 3, options: o) }
+        o = Self.smallOptions(perplexity: 5)
+        o.learningRate = 0
+        #expect(throws: LoupeError.self) { try TSNE.fit(x, n: 40, d: 3, options: o) }
+    }
+
     @Test func perplexityTooLargeSaysTheMaximum() {
         let x = MathSample.gaussian(40 * 3, seed: 1)
         var o = TSNE.Options()

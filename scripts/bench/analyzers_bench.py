@@ -6,6 +6,13 @@ t-SNE: Loupe's Barnes-Hut TSNE.fit vs ../shared/bench/tsne.py (openTSNE BH and F
 2 threads). PCA: Loupe's PCA.fit (exact and randomized, 50 components) vs ../shared/bench/pca.py on the same
 20000x512 (and 70000x784) matrices, written to HDF5 with pca.py's own generator.
 
+KL caveat: openTSNE 1.0.4 adds an absolute EPSILON (2.2e-16) to each row's unnormalised Gaussian sum while
+calibrating perplexity; on this input the nearest-neighbour squared distances are ~1000, the row sums are far below
+EPSILON, and its binary search settles on flatter rows (median effective perplexity ~42 instead of 30). Its KL is
+then computed for a different P. So besides the peers' own numbers this script runs openTSNE BH once more with the
+correctly calibrated P (exact 90-NN, the same bisection as Loupe's, precomputed affinities) -- "otsne_bh_sameP" --
+and reports the effective perplexity of openTSNE's own calibration ("otsne_perplexity_median").
+
 The Swift side runs as the opt-in release test `analyzerBenchRunner` (Tests/AnalyzersTests/MathBenchRunner.swift)
 built in the scratch path .build-rel; it is built only once the 1-minute load average is below 1.5
 (or after --max-wait seconds). Run with the peers' Python:
@@ -46,13 +53,81 @@ def run(cmd, env=None, cwd=None):
     subprocess.run(cmd, check=True, env=env, cwd=cwd)
 
 
+def cpu_snapshot():
+    """(wall s, machine-wide busy CPU s, CPU s of finished children) -- as benchutil's, for child processes."""
+    import resource
+    with open("/proc/stat") as f:
+        v = list(map(int, f.readline().split()[1:9]))
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK"), ru.ru_utime + ru.ru_stime
+
+
 def swift_bench(out_json, tsne_files=(), pca_files=(), repeats=1, args=None):
+    """Runs the Swift benchmark; returns its JSON plus the average CPU other processes used meanwhile."""
+    a = cpu_snapshot()
     env = dict(os.environ, LOUPE_BENCH_OUT=out_json, LOUPE_BENCH_TSNE=",".join(tsne_files),
                LOUPE_BENCH_PCA=",".join(pca_files), LOUPE_BENCH_REPEATS=str(repeats), LOUPE_QUIET="1")
     run(["swift", "test", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-rel"),
          "--skip-build", "--filter", "analyzerBenchRunner"], env=env, cwd=ROOT)
+    b = cpu_snapshot()
     with open(out_json) as f:
-        return json.load(f)
+        result = json.load(f)
+    result["foreign"] = max(0.0, ((b[1] - a[1]) - (b[2] - a[2])) / (b[0] - a[0]))
+    return result
+
+
+def calibrated_p(x, perplexity=30.0):
+    """Symmetric sparse P exactly as Loupe builds it (exact 3·perplexity NN, bisection on beta to
+    |H - log perplexity| <= 1e-8 nats with distances shifted by the row minimum)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.neighbors import NearestNeighbors
+    n, k = len(x), int(3 * perplexity)
+    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
+    d2, idx = dist[:, 1:].astype(np.float64) ** 2, idx[:, 1:]
+    target = np.log(perplexity)
+    rows = []
+    for dr in d2:
+        dr = dr - dr.min()
+        beta, lo, hi = 1.0, -np.inf, np.inf
+        for _ in range(200):
+            p = np.exp(-beta * dr)
+            s = p.sum()
+            p /= s
+            h = np.log(s) + beta * (dr * p).sum()
+            if abs(h - target) <= 1e-8:
+                break
+            if h > target:
+                lo, beta = beta, (beta * 2 if hi == np.inf else (beta + hi) / 2)
+            else:
+                hi, beta = beta, (beta / 2 if lo == -np.inf else (beta + lo) / 2)
+        rows.append(p)
+    P = sp.csr_matrix((np.concatenate(rows), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
+    P = (P + P.T) / 2
+    return P / P.sum(), dist[:, 1:]
+
+
+def otsne_same_p(path, repeats):
+    """openTSNE BH (tsne.py's settings) on Loupe's P; returns (median s of the optimisation, KL, perplexity)."""
+    import h5py
+    import numpy as np
+    import openTSNE
+    from openTSNE import _tsne
+    from openTSNE.affinity import PrecomputedAffinities
+    with h5py.File(path) as f:
+        x = f["embedding"][...]
+    P, dist = calibrated_p(x)
+    cond = np.asarray(_tsne.compute_gaussian_perplexity(np.ascontiguousarray(dist, dtype=float), np.array([30.0])))
+    perp = float(np.median(np.exp(-(cond * np.log(np.maximum(cond, 1e-300))).sum(1))))
+    times, kls = [], []
+    for _ in range(repeats):
+        t = openTSNE.TSNE(n_components=2, perplexity=30, early_exaggeration_iter=250, n_iter=750,
+                          negative_gradient_method="bh", initialization="pca", n_jobs=2, random_state=0)
+        t0 = time.perf_counter()
+        e = t.fit(x, affinities=PrecomputedAffinities(P))
+        times.append(time.perf_counter() - t0)
+        kls.append(float(e.kl_divergence))
+    return statistics.median(times), statistics.median(kls), perp
 
 
 def main():
@@ -95,7 +170,8 @@ def main():
     summary = {"tsne": [], "pca": []}
     for n in ([] if args.skip_tsne else args.sizes):
         gmm = os.path.join(data, f"gmm_{n}.h5")
-        sw = swift_bench(os.path.join(out, f"swift-tsne-{n}.json"), tsne_files=[gmm], repeats=args.repeats)["tsne"]
+        swr = swift_bench(os.path.join(out, f"swift-tsne-{n}.json"), tsne_files=[gmm], repeats=args.repeats)
+        sw = swr["tsne"]
         peers = []
         if not args.skip_peers:
             peer_out = os.path.join(out, f"peer-tsne-{n}")
@@ -107,9 +183,15 @@ def main():
         row = {"N": n, "loupe_s": statistics.median(r["seconds"] for r in sw),
                "loupe_kl": statistics.median(r["kl"] for r in sw), "loupe_knn10": sw[0]["knn10Accuracy"],
                "loupe_affinity_s": statistics.median(r["affinitySeconds"] for r in sw),
-               "loupe_all_s": [r["seconds"] for r in sw], "peers": {}}
+               "loupe_all_s": [r["seconds"] for r in sw], "loupe_foreign_load": swr["foreign"], "peers": {}}
         for p in peers:
-            row["peers"][p["method"]] = {"s": p["time_s_median"], "kl": p["kl_median"], "knn10": p["knn10_acc_emb"]}
+            row["peers"][p["method"]] = {"s": p["time_s_median"], "kl": p["kl_median"], "knn10": p["knn10_acc_emb"],
+                                         "clean": f"{p['time']['n_clean']}/{p['time']['n_all']}"}
+        if not args.skip_peers:
+            s_, kl_, perp = otsne_same_p(gmm, 1)
+            row["peers"]["otsne_bh_sameP"] = {"s": s_, "kl": kl_, "knn10": float("nan"),
+                                              "note": "optimisation only, Loupe's P"}
+            row["otsne_perplexity_median"] = perp
         summary["tsne"].append(row)
         save(out, summary)
 
@@ -151,10 +233,13 @@ def print_tables(summary):
         print("\nt-SNE (perplexity 30, 1000 iterations, 2 threads): wall s (median), final KL, 10-NN acc in 2-D")
         for r in summary["tsne"]:
             line = f"N={r['N']:>6}  Loupe {r['loupe_s']:7.2f} s  KL {r['loupe_kl']:.4f}  acc {r['loupe_knn10']:.4f}" \
-                   f"  (kNN+P {r['loupe_affinity_s']:.2f} s)"
+                   f"  (kNN+P {r['loupe_affinity_s']:.2f} s; other processes used {r['loupe_foreign_load']:.2f} cores)"
             print(line)
+            if "otsne_perplexity_median" in r:
+                print(f"          (openTSNE's own calibration: median effective perplexity "
+                      f"{r['otsne_perplexity_median']:.1f} instead of 30)")
             for m, p in r["peers"].items():
-                print(f"          {m:<11}{p['s']:7.2f} s  KL {p['kl']:.4f}  acc {p['knn10']:.4f}   "
+                print(f"          {m:<15}{p['s']:7.2f} s  KL {p['kl']:.4f}  acc {p['knn10']:.4f}  clean {p.get('clean', '-')}  "
                       f"Loupe/peer time {r['loupe_s'] / p['s']:.3f}  KL {100 * (r['loupe_kl'] / p['kl'] - 1):+.2f} %")
     if summary["pca"]:
         print("\nPCA (50 components): fit s (median)")

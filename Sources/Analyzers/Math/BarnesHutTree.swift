@@ -6,7 +6,7 @@
 // prefix. Nodes are stored in pre-order with a `skip` index (the node after the subtree), so a traversal is
 // a forward scan with no stack: accept a node → jump to `skip`, open it → step to the next node.
 // Nodes with a single child are collapsed (the child's smaller cell is a strictly better summary), and
-// leaves hold up to `leafSize` points whose interactions are computed exactly unless the leaf as a whole
+// leaves hold up to `leafSize` (16) points whose interactions are computed exactly unless the leaf as a whole
 // passes the opening test.
 //
 // Opening test: a node summarises a point when side / ‖y − centre of mass‖ < θ, with `side` the side length
@@ -47,7 +47,7 @@ struct BarnesHutTree {
     private var scratchCodes: [UInt32] = []
     private var rootSide = 1.0
 
-    init(leafSize: Int = 8) { self.leafSize = max(1, leafSize) }
+    init(leafSize: Int = 16) { self.leafSize = max(1, leafSize) }
 
     /// Rebuilds the tree over `y` (n×2, row-major).
     /// - Complexity: O(n) for codes and radix sort, O(n·log n) at worst for the node ranges.

@@ -1,7 +1,7 @@
 // Linear centred kernel alignment: S. Kornblith, M. Norouzi, H. Lee & G. Hinton, "Similarity of neural network
 // representations revisited", ICML 2019, eq. (2)–(5):
 //   CKA(X, Y) = ‖Ycᵀ·Xc‖²_F / (‖Xcᵀ·Xc‖_F · ‖Ycᵀ·Yc‖_F) = ⟨K, L⟩ / (‖K‖_F·‖L‖_F), K = Xc·Xcᵀ, L = Yc·Ycᵀ,
-// with Xc, Yc column-centred. Computed in float64 through whichever Gram is smaller: feature Grams (dx×dx,
+// with Xc, Yc column-centred. Computed in float64 (DSYRK/DGEMM) through whichever Gram is smaller: feature Grams (dx×dx,
 // dy×dy, dy×dx) when dx + dy ≤ n, else sample Grams (n×n) accumulated over column blocks.
 //
 // Shapes: x n×dx, y n×dy (row-major, same rows = same examples).
@@ -30,10 +30,10 @@ public enum CKA {
             let yc = SquaredDistances.centered(y, n: n, d: dy, as: Double.self)
             var xx = [Double](repeating: 0, count: dx * dx), yy = [Double](repeating: 0, count: dy * dy)
             var yx = [Double](repeating: 0, count: dy * dx)
-            BLAS.dgemm(transposeA: true, transposeB: false, m: dx, n: dx, k: n, alpha: 1, a: xc, lda: dx, b: xc, ldb: dx,
-                       beta: 0, c: &xx, ldc: dx)
-            BLAS.dgemm(transposeA: true, transposeB: false, m: dy, n: dy, k: n, alpha: 1, a: yc, lda: dy, b: yc, ldb: dy,
-                       beta: 0, c: &yy, ldc: dy)
+            BLAS.dsyrk(transpose: true, n: dx, k: n, alpha: 1, a: xc, lda: dx, beta: 0, c: &xx, ldc: dx)
+            BLAS.dsyrk(transpose: true, n: dy, k: n, alpha: 1, a: yc, lda: dy, beta: 0, c: &yy, ldc: dy)
+            PCA.mirrorUpper(&xx, n: dx)
+            PCA.mirrorUpper(&yy, n: dy)
             BLAS.dgemm(transposeA: true, transposeB: false, m: dy, n: dx, k: n, alpha: 1, a: yc, lda: dy, b: xc, ldb: dx,
                        beta: 0, c: &yx, ldc: dx)
             value = dot(yx, yx) / (dot(xx, xx).squareRoot() * dot(yy, yy).squareRoot())
@@ -53,10 +53,10 @@ public enum CKA {
         while lo < d {
             let hi = min(d, lo + width), b = hi - lo
             for i in 0..<n { for j in lo..<hi { block[i * b + j - lo] = Double(x[i * d + j]) - mean[j] } }
-            BLAS.dgemm(transposeA: false, transposeB: true, m: n, n: n, k: b, alpha: 1, a: block, lda: b, b: block, ldb: b,
-                       beta: lo == 0 ? 0 : 1, c: &gram, ldc: n)
+            BLAS.dsyrk(transpose: false, n: n, k: b, alpha: 1, a: block, lda: b, beta: lo == 0 ? 0 : 1, c: &gram, ldc: n)
             lo = hi
         }
+        PCA.mirrorUpper(&gram, n: n)
         return gram
     }
 

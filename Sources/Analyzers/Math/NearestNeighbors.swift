@@ -9,7 +9,8 @@ import LoupeCore
 public struct NearestNeighbors {
     /// The `k` nearest neighbours of every row of `x`, excluding the row itself (by index, so an exact
     /// duplicate of a row still counts as its neighbour). Distances are squared euclidean, ascending;
-    /// equal distances are ordered by index. `k` is clamped to `n − 1`.
+    /// equal distances are ordered by index. `k` is clamped to `n − 1`; empty arrays come back when n < 2, k < 1
+    /// or `x.count != n·d`. Rows must be finite (check with the callers' input validation first).
     /// - Complexity: O(n²·d) flops (GEMM), O(n²·log k) selection; memory O(512·n + n·k).
     public static func exact(_ x: [Float], n: Int, d: Int, k: Int, threads: Int = 2) -> (indices: [Int32], distances: [Float]) {
         let (indices, distances) = search(SquaredDistances.centered(x, n: n, d: d, as: Float.self), n: n, d: d, k: k,

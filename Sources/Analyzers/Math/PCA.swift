@@ -1,5 +1,5 @@
 // Principal component analysis.
-// Exact: covariance (d×d) or Gram (n×n, when n < d) accumulated in float64 with DGEMM over row or column
+// Exact: covariance (d×d) or Gram (n×n, when n < d) accumulated in float64 with DSYRK over row or column
 // blocks, then LAPACK dsyevd. Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
 // probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
 // Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
@@ -103,8 +103,7 @@ public struct PCA {
                     let hi = min(n, lo + rowsPerBlock)
                     block.withUnsafeMutableBufferPointer { bp in
                         centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
-                        BLAS.dgemm(transposeA: true, transposeB: false, m: d, n: d, k: hi - lo, alpha: 1,
-                                   a: bp.baseAddress!, lda: d, b: bp.baseAddress!, ldb: d,
+                        BLAS.dsyrk(transpose: true, n: d, k: hi - lo, alpha: 1, a: bp.baseAddress!, lda: d,
                                    beta: lo == 0 ? 0 : 1, c: &cov, ldc: d)
                     }
                     lo = hi
@@ -112,6 +111,7 @@ public struct PCA {
             }
         }
         let scale = 1 / Double(n - 1)
+        mirrorUpper(&cov, n: d)
         for i in 0..<(d * d) { cov[i] *= scale }
         // dsyevd only fails on NaN/Inf, which the input check excludes.
         let (values, vectors) = (try? BLAS.symmetricEigen(cov, n: d)) ?? ([Double](repeating: 0, count: d),
@@ -147,10 +147,11 @@ public struct PCA {
         while lo < d {
             let hi = min(d, lo + colsPerBlock)
             fillBlock(lo..<hi)
-            BLAS.dgemm(transposeA: false, transposeB: true, m: n, n: n, k: hi - lo, alpha: 1, a: block, lda: hi - lo,
-                       b: block, ldb: hi - lo, beta: lo == 0 ? 0 : 1, c: &gram, ldc: n)
+            BLAS.dsyrk(transpose: false, n: n, k: hi - lo, alpha: 1, a: block, lda: hi - lo, beta: lo == 0 ? 0 : 1,
+                       c: &gram, ldc: n)
             lo = hi
         }
+        mirrorUpper(&gram, n: n)
         var trace = 0.0
         for i in 0..<n { trace += gram[i * n + i] }
         let (values, vectors) = (try? BLAS.symmetricEigen(gram, n: n)) ?? ([Double](repeating: 0, count: n),
@@ -184,6 +185,11 @@ public struct PCA {
         return Result(mean: mean.map { Float($0) }, components: components, explainedVariance: variance,
                       explainedVarianceRatio: variance.map { total > 0 ? $0 / total : 0 }, scores: scores,
                       singularValues: s)
+    }
+
+    /// Copies the upper triangle of a row-major n×n matrix (as DSYRK writes it) to the lower one.
+    static func mirrorUpper(_ c: inout [Double], n: Int) {
+        for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { c[j * n + i] = c[i * n + j] } }
     }
 
     /// (x − mean)·componentsᵀ in float64 over row blocks, stored as Float.

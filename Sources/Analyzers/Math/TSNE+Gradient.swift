@@ -67,15 +67,7 @@ extension TSNE {
                                         let vb = vp.baseAddress!, klb = klp.baseAddress!, sb = spp.baseAddress!
                                         Parallel.chunks(n, chunks: chunkCount, threads: threads) { chunk, rows in
                                             for i in rows {
-                                                let xi = ys[2 * i], yi = ys[2 * i + 1]
-                                                var ax: Float = 0, ay: Float = 0
-                                                for e in rb[i]..<rb[i + 1] {
-                                                    let j = Int(cb[e])
-                                                    let dx = xi - ys[2 * j], dy = yi - ys[2 * j + 1]
-                                                    let pw = vb[e] / (1 + dx * dx + dy * dy)
-                                                    ax += pw * dx
-                                                    ay += pw * dy
-                                                }
+                                                let (ax, ay) = attractionRow(i, ys: ys, rowStart: rb, columns: cb, values: vb)
                                                 gb[2 * i] = exaggeration * Double(ax) - fb[2 * i] * invZ
                                                 gb[2 * i + 1] = exaggeration * Double(ay) - fb[2 * i + 1] * invZ
                                             }
@@ -104,6 +96,22 @@ extension TSNE {
         }
         }
         return (partialKL.reduce(0, +), partialP.reduce(0, +))
+    }
+
+    /// Σ_j p_ij·w_ij·(y_i − y_j) for row i. (An 8-lane SIMD version with gathered y_j measured slower.)
+    @inline(__always)
+    static func attractionRow(_ i: Int, ys: UnsafePointer<Float>, rowStart: UnsafePointer<Int>,
+                              columns: UnsafePointer<Int32>, values: UnsafePointer<Float>) -> (Float, Float) {
+        let xi = ys[2 * i], yi = ys[2 * i + 1]
+        var ax: Float = 0, ay: Float = 0
+        for e in rowStart[i]..<rowStart[i + 1] {
+            let j = Int(columns[e])
+            let dx = xi - ys[2 * j], dy = yi - ys[2 * j + 1]
+            let pw = values[e] / (1 + dx * dx + dy * dy)
+            ax += pw * dx
+            ay += pw * dy
+        }
+        return (ax, ay)
     }
 
     /// Exact Σ_j w_ij²·(y_i − y_j) into `forces`; returns Z.
