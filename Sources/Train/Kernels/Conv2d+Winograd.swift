@@ -103,10 +103,7 @@ extension Conv2d {
         }
         if let dw {
             let z = zs[0]
-            for t in 1..<max(parts, 1) {
-                let p = zs[t]
-                for i in 0..<(16 * O * C) { z[i] += p[i] }
-            }
+            for t in 1..<max(parts, 1) { VectorMath.add(UnsafePointer(zs[t]), into: z, 16 * O * C) }
             Winograd.accumulateFilterGradient(z, o: O, c: C, into: dw)
         }
     }

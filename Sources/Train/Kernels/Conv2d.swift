@@ -256,10 +256,7 @@ final class Conv2d: Layer {
             }
         }
         if let dw {
-            for t in 1..<max(parts, 1) {
-                let p = partials[t]
-                for i in 0..<(O * K) { dw[i] += p[i] }
-            }
+            for t in 1..<max(parts, 1) { VectorMath.add(UnsafePointer(partials[t]), into: dw, O * K) }
         }
     }
 

@@ -19,6 +19,14 @@ func storeVector(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
 }
 
 enum VectorMath {
+    /// y[i] += x[i].
+    @inline(__always)
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 16 <= n { storeVector(loadVector(y + i) + loadVector(x + i), y + i); i += 16 }
+        while i < n { y[i] += x[i]; i += 1 }
+    }
+
     /// Σ p[i].
     @inline(__always)
     static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {

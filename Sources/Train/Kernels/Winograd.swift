@@ -22,8 +22,11 @@ enum Winograd {
     /// U[ξ][o][c] = (G·w[o, c]·Gᵀ)[ξ]; flipped: U[ξ][c][o] from w[o, c] rotated by 180°.
     static func transformFilters(_ w: UnsafePointer<Float>, o O: Int, c C: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
         let plane = O * C
-        for oc in 0..<O {
-            for ic in 0..<C {
+        // Loop so that writes are sequential in U: (o, c) unflipped, (c, o) flipped.
+        let (outer, inner) = flipped ? (C, O) : (O, C)
+        for first in 0..<outer {
+            for second in 0..<inner {
+                let (oc, ic) = flipped ? (second, first) : (first, second)
                 let g = w + (oc * C + ic) * 9
                 @inline(__always) func f(_ i: Int) -> Float { flipped ? g[8 - i] : g[i] }
                 let index = flipped ? ic * O + oc : oc * C + ic
