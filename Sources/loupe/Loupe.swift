@@ -12,7 +12,7 @@ struct Loupe: ParsableCommand {
           loupe inspect runs/demo/scratch/dumps/epoch-0008.h5
           loupe inspect --json checkpoint.h5 | jq .root.children
         """,
-        subcommands: [DemoCommand.self, TrainCommand.self, ProbeCommand.self, EvaluateCommand.self, Analyze.self, Compare.self, ListAnalyzers.self,
+        subcommands: [DemoCommand.self, TrainCommand.self, ProbeCommand.self, EvaluateCommand.self, ExportCommand.self, Analyze.self, Compare.self, ListAnalyzers.self,
                       Inspect.self, Bench.self]
     )
 }

@@ -117,7 +117,7 @@ struct MathTSNETests {
 
     @Test func progressCountsIterationsAndOptionsAreChecked() throws {
         let (x, _) = MathSample.blobs(clusters: 2, perCluster: 20, d: 3, separation: 4, seed: 3)
-        let progress = Progress("t-SNE", total: 1, quiet: true)
+        let progress = ProgressBar("t-SNE", total: 1, quiet: true)
         _ = try TSNE.fit(x, n: 40, d: 3, options: Self.smallOptions(perplexity: 5, iterations: 30), progress: progress)
         #expect(progress.total == 30 && progress.done == 30)
         var o = Self.smallOptions(perplexity: 5)

@@ -50,6 +50,12 @@ struct TrainProbeCommandTests {
         #expect(other.status != 0)
         #expect(other.err.contains("differ from the checkpoint"))
         #expect(!FileManager.default.fileExists(atPath: folder + "/x.h5") && !FileManager.default.fileExists(atPath: folder + "/y.h5"))
+        // Export: the checkpoint's state_dict as safetensors, read back equal (PyTorch reads the same format).
+        let exported = folder + "/model.safetensors"
+        let export = try loupe(["export", "--checkpoint", checkpoint, "--out", exported])
+        #expect(export.status == 0, "\(export.err)")
+        let header = try Data(contentsOf: URL(fileURLWithPath: exported))
+        #expect(header.count > 8 && String(decoding: header.prefix(400), as: UTF8.self).contains("features.0.weight"))
         // Resuming a finished run says so.
         let resume = try loupe(["train", "--resume", run])
         #expect(resume.status != 0 && resume.err.contains("complete"))
