@@ -45,13 +45,7 @@ public struct DumpHeader: Sendable {
 
 /// One batch of probe results, rows `start ..< start + count` of every dataset.
 public struct DumpRows: Sendable {
-    public var images: [UInt8]          // B×H×W×C
-    public var labels: [Int]
-    public var ids: [String]
-    public var meanRGB: [Float]         // B×3
-    public var background: [Float]?     // B×3
-    public var box: [Float]?            // B×4
-    public var mask: [UInt8]?           // B×H×W
+    public var samples: ProbeSamples
     public var logits: [Float]          // B×K
     public var probabilities: [Float]   // B×K
     public var targetValues: [Float]    // B
@@ -59,16 +53,9 @@ public struct DumpRows: Sendable {
     public var activations: [String: Tensor]
     public var gradients: [String: Tensor]
 
-    public init(images: [UInt8], labels: [Int], ids: [String], meanRGB: [Float], background: [Float]? = nil, box: [Float]? = nil,
-                mask: [UInt8]? = nil, logits: [Float], probabilities: [Float], targetValues: [Float], embedding: [Float],
+    public init(samples: ProbeSamples, logits: [Float], probabilities: [Float], targetValues: [Float], embedding: [Float],
                 activations: [String: Tensor], gradients: [String: Tensor]) {
-        self.images = images
-        self.labels = labels
-        self.ids = ids
-        self.meanRGB = meanRGB
-        self.background = background
-        self.box = box
-        self.mask = mask
+        self.samples = samples
         self.logits = logits
         self.probabilities = probabilities
         self.targetValues = targetValues
@@ -123,16 +110,17 @@ public enum DumpWriter {
             var ids: [String] = []
             var row = 0
             try produce { rows in
-                let b = rows.labels.count
+                let samples = rows.samples
+                let b = samples.labels.count
                 guard row + b <= n else {
                     throw LoupeError.invalidInput("probe produced more than the \(n) samples the dump was sized for")
                 }
-                try images.writeRows(start: row, rows.images)
-                try labels.writeRows(start: row, rows.labels.map { Int32($0) })
-                try meanRGB.writeRows(start: row, rows.meanRGB)
-                if let background, let values = rows.background { try background.writeRows(start: row, values) }
-                if let box, let values = rows.box { try box.writeRows(start: row, values) }
-                if let mask, let values = rows.mask { try mask.writeRows(start: row, values) }
+                try images.writeRows(start: row, samples.images)
+                try labels.writeRows(start: row, samples.labels.map { Int32($0) })
+                try meanRGB.writeRows(start: row, samples.meanRGB)
+                if let background, let values = samples.background { try background.writeRows(start: row, values) }
+                if let box, let values = samples.box { try box.writeRows(start: row, values) }
+                if let mask, let values = samples.mask { try mask.writeRows(start: row, values) }
                 try logits.writeRows(start: row, rows.logits)
                 try probabilities.writeRows(start: row, rows.probabilities)
                 try targets.writeRows(start: row, rows.targetValues)
@@ -144,7 +132,7 @@ public enum DumpWriter {
                     try dataset.writeRows(start: row, a.storage)
                     try gradients[name]!.writeRows(start: row, g.storage)
                 }
-                ids += rows.ids
+                ids += samples.ids
                 row += b
             }
             guard row == n else { throw LoupeError.invalidInput("probe produced \(row) samples, the dump expects \(n)") }

@@ -9,24 +9,23 @@ public struct Prober {
     /// One batch of prepared inputs: the normalised tensor and, per sample, what the network saw.
     public struct Batch {
         public var input: Tensor          // B×C×H×W, normalised
-        public var images: [UInt8]        // B×H×W×C, before normalisation
-        public var labels: [Int]
-        public var ids: [String]
-        public var meanRGB: [Float]       // B×3
-        public var background: [Float]?   // B×3
-        public var box: [Float]?          // B×4
-        public var mask: [UInt8]?         // B×H×W
+        public var samples: ProbeSamples
+
+        public init(input: Tensor, samples: ProbeSamples) {
+            self.input = input
+            self.samples = samples
+        }
 
         public init(input: Tensor, images: [UInt8], labels: [Int], ids: [String], meanRGB: [Float], background: [Float]? = nil,
                     box: [Float]? = nil, mask: [UInt8]? = nil) {
-            self.input = input
-            self.images = images
-            self.labels = labels
-            self.ids = ids
-            self.meanRGB = meanRGB
-            self.background = background
-            self.box = box
-            self.mask = mask
+            self.init(input: input, samples: ProbeSamples(images: images, labels: labels, ids: ids, meanRGB: meanRGB,
+                                                          background: background, box: box, mask: mask))
+        }
+
+        public var labels: [Int] { samples.labels }
+        public var ids: [String] {
+            get { samples.ids }
+            set { samples.ids = newValue }
         }
     }
 
@@ -53,9 +52,7 @@ public struct Prober {
         let (values, dLogits) = target.evaluate(logits: logits.storage, labels: batch.labels, classes: k)
         let gradients = try network.probeBackward(Tensor(shape: logits.shape, storage: dLogits))
         let probabilities = ProbeTarget.prob.softmax(logits.storage, classes: k)
-        return DumpRows(images: batch.images, labels: batch.labels, ids: batch.ids, meanRGB: batch.meanRGB,
-                        background: batch.background, box: batch.box, mask: batch.mask,
-                        logits: logits.storage, probabilities: probabilities, targetValues: values,
+        return DumpRows(samples: batch.samples, logits: logits.storage, probabilities: probabilities, targetValues: values,
                         embedding: embedding.storage, activations: activations.filter { record.contains($0.key) },
                         gradients: gradients.filter { record.contains($0.key) })
     }
