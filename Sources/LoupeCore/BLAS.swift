@@ -3,8 +3,7 @@ import COpenBLAS
 
 /// Thin, typed wrappers over the BLAS and LAPACK routines Loupe uses.
 public enum BLAS {
-    /// Sets OpenBLAS's own thread count (1 when the caller parallelises itself).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// OpenBLAS's current thread count (see `withThreads` for changing it).
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// C ← alpha·op(A)·op(B) + beta·C, row-major.

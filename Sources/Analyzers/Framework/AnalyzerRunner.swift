@@ -8,8 +8,14 @@ import LoupeCore
 /// name and renamed, so a failure never destroys what an earlier run left in the folder.
 public struct AnalyzerRunner {
     public var quiet: Bool
+    /// OpenBLAS threads for the analysis; held for the whole run so its numbers do not depend on what
+    /// else the process is doing (OpenBLAS results differ between thread counts).
+    public var blasThreads: Int
 
-    public init(quiet: Bool = false) { self.quiet = quiet }
+    public init(quiet: Bool = false, blasThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.quiet = quiet
+        self.blasThreads = blasThreads
+    }
 
     /// What a finished run wrote.
     public struct Record {
@@ -29,7 +35,7 @@ public struct AnalyzerRunner {
     public func run(_ analyzer: any Analyzer, files: [String], options given: [String: String], out folder: String) throws -> Record {
         let options = try AnalyzerOptions(analyzer: analyzer.id, specs: analyzer.options, given: given)
         let inputs = try prepare(analyzer, files: files, options: options)
-        let output = try analyzer.run(inputs: inputs, options: options)
+        let output = try BLAS.withThreads(blasThreads) { try analyzer.run(inputs: inputs, options: options) }
         try checkDeclared(analyzer, output)
         let notes = inputs.dumps.flatMap(\.notes)
         let written = try write(output, of: analyzer, inputs: inputs, options: options, notes: notes, to: folder)

@@ -53,10 +53,9 @@ public enum AnalyzerBench {
     public static func tsne(file path: String, options: TSNE.Options = TSNE.Options()) throws -> TSNERecord {
         let (x, n, d, labels) = try load(path)
         let clock = ContinuousClock()
-        let saved = BLAS.threads
-        BLAS.setThreads(options.threads)
-        let affinityTime = clock.measure { _ = TSNE.affinities(x, n: n, d: d, perplexity: options.perplexity, threads: options.threads) }
-        BLAS.setThreads(saved)
+        let affinityTime = BLAS.withThreads(options.threads) {
+            clock.measure { _ = TSNE.affinities(x, n: n, d: d, perplexity: options.perplexity, threads: options.threads) }
+        }
         var result: TSNE.Result?
         let fitTime = try clock.measure { result = try TSNE.fit(x, n: n, d: d, options: options) }
         let r = result!
@@ -70,11 +69,10 @@ public enum AnalyzerBench {
     /// Times one PCA fit of the file's `/embedding`.
     public static func pca(file path: String, components: Int = 50, method: PCA.Method = .auto, threads: Int = 2) throws -> PCARecord {
         let (x, n, d, _) = try load(path)
-        let saved = BLAS.threads
-        BLAS.setThreads(threads)
-        defer { BLAS.setThreads(saved) }
         var result: PCA.Result?
-        let time = try ContinuousClock().measure { result = try PCA.fit(x, n: n, d: d, components: components, method: method) }
+        let time = try BLAS.withThreads(threads) {
+            try ContinuousClock().measure { result = try PCA.fit(x, n: n, d: d, components: components, method: method) }
+        }
         return PCARecord(file: path, n: n, d: d, components: components, method: "\(method)", seconds: time.seconds,
                          explainedVarianceRatio: result!.explainedVarianceRatio,
                          explainedVariance: result!.explainedVariance)

@@ -106,13 +106,12 @@ public struct TSNE {
                     progress: ProgressBar?) throws -> Result {
         try validate(x, n: n, d: d, options: o)
         let threads = max(1, o.threads)
-        let savedThreads = BLAS.threads
-        BLAS.setThreads(threads)
-        defer { BLAS.setThreads(savedThreads) }
-        let p = affinities(x, n: n, d: d, perplexity: o.perplexity, threads: threads)
-        var generator = SeededGenerator(seed: o.seed)
-        let y0 = try initialEmbedding(x, n: n, d: d, initialization: o.initialization, generator: &generator)
-        return optimize(p: p, initial: y0, options: o, repulsion: repulsion, threads: threads, progress: progress)
+        return try BLAS.withThreads(threads) {
+            let p = affinities(x, n: n, d: d, perplexity: o.perplexity, threads: threads)
+            var generator = SeededGenerator(seed: o.seed)
+            let y0 = try initialEmbedding(x, n: n, d: d, initialization: o.initialization, generator: &generator)
+            return optimize(p: p, initial: y0, options: o, repulsion: repulsion, threads: threads, progress: progress)
+        }
     }
 
     /// PCA scores rescaled to std 1e-4 in the first column plus N(0, 1e-6) jitter, or N(0, 1e-4) noise.

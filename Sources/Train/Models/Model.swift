@@ -180,10 +180,11 @@ public final class Model {
         ctx.gradients = [:]
         allLayers.forEach { $0.releaseCache() }
         lastBatchSize = nil
-        let savedBLASThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(savedBLASThreads) }
+        // The kernels parallelise over samples themselves; OpenBLAS runs single-threaded inside them.
+        return BLAS.withThreads(1) { forwardSpine(x) }
+    }
 
+    private func forwardSpine(_ x: Tensor) -> Tensor {
         var h = x
         for layer in spine { h = ctx.forward(layer, h) }
         if let spineName, ctx.wants(spineName) { ctx.activations[spineName] = h }
@@ -214,10 +215,10 @@ public final class Model {
         ctx.needParameterGradients = needParameterGradients
         ctx.gradients = [:]
         ctx.skipInputGradientOf = needInputGradient ? nil : ObjectIdentifier(spine[0])
-        let savedBLASThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(savedBLASThreads) }
+        return BLAS.withThreads(1) { backwardSpine(dLogits, needParameterGradients: needParameterGradients, needInputGradient: needInputGradient) }
+    }
 
+    private func backwardSpine(_ dLogits: Tensor, needParameterGradients: Bool, needInputGradient: Bool) -> Tensor {
         var g = ctx.backward(fc, dLogits)
         if let dropout {
             let next = ctx.backward(dropout, g)
