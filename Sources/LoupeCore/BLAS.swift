@@ -37,6 +37,16 @@ public enum BLAS {
                     Int32(lda), beta, c, Int32(ldc))
     }
 
+    /// Single-precision `dsyrk`: C ← alpha·AᵀA + beta·C (`transpose`, A k×n) or alpha·A·Aᵀ + beta·C (A n×k),
+    /// row-major, upper triangle of C only.
+    /// - Complexity: n²·k flops.
+    public static func ssyrk(transpose: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if n == 0 { return }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
+                    Int32(lda), beta, c, Int32(ldc))
+    }
+
     /// y ← alpha·x + y.
     public static func saxpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
