@@ -75,6 +75,25 @@ public enum BLAS {
         return (w, a)
     }
 
+    /// Single-precision `symmetricEigen` (LAPACK `ssyevd`): eigenvalues ascending, eigenvectors as rows.
+    /// - Complexity: O(n³).
+    public static func symmetricEigen(_ matrix: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
+        precondition(matrix.count == n * n)
+        var a = matrix
+        var w = [Float](repeating: 0, count: n)
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
+        var nn = Int32(n), lda = Int32(max(n, 1)), info: Int32 = 0
+        var lwork: Int32 = -1, liwork: Int32 = -1
+        var workSize: Float = 0, iworkSize: Int32 = 0
+        ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &workSize, &lwork, &iworkSize, &liwork, &info, 1, 1)
+        lwork = Int32(workSize); liwork = iworkSize
+        var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
+        var iwork = [Int32](repeating: 0, count: Int(max(liwork, 1)))
+        ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        if info != 0 { throw LoupeError.invalidInput("LAPACK ssyevd failed (info \(info)): the matrix has NaN or Inf values") }
+        return (w, a)
+    }
+
     /// Thin QR: replaces the m×n column-major matrix `a` by Q's first n columns (LAPACK `sgeqrf`+`sorgqr`).
     public static func orthonormalizeColumns(_ a: inout [Float], rows m: Int, columns n: Int) {
         var mm = Int32(m), nn = Int32(n), kk = Int32(n), lda = Int32(max(m, 1)), info: Int32 = 0
