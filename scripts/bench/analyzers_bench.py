@@ -202,7 +202,8 @@ def main():
         save(out, summary)
 
     if pca_files:
-        sw = swift_bench(os.path.join(out, "swift-pca.json"), pca_files=pca_files, repeats=max(3, args.repeats))["pca"]
+        # Loupe before and after the peer script (alternating, same sitting).
+        sw = swift_bench(os.path.join(out, "swift-pca-a.json"), pca_files=pca_files, repeats=max(3, args.repeats))["pca"]
         peer = []
         if not args.skip_peers:
             peer_out = os.path.join(out, "peer-pca")
@@ -210,6 +211,8 @@ def main():
             run([PY, os.path.join(SHARED, "pca.py"), "--repeats", str(max(3, args.repeats))], env=env, cwd=out)
             with open(os.path.join(peer_out, "results", "pca.json")) as f:
                 peer = json.load(f)["results"]
+            sw = sw + swift_bench(os.path.join(out, "swift-pca-b.json"), pca_files=pca_files,
+                                  repeats=max(3, args.repeats))["pca"]
         # scikit-learn's explained-variance ratios for the comparison of values (float32 input, as the peer).
         from sklearn.decomposition import PCA
         import h5py

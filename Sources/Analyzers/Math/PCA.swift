@@ -1,6 +1,6 @@
 // Principal component analysis.
-// Exact: covariance (d×d; float32 SSYRK per 1024-row block, accumulated in float64, variances refined as
-// float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks), then LAPACK dsyevd. Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
+// Exact: covariance (d×d; float32 SSYRK per 1024-row block accumulated in float64, ssyevd, variances refined as
+// float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks, dsyevd). Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
 // probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
 // Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
 // Conventions follow scikit-learn: explained variance with ddof = 1, ratios over the total variance,
@@ -94,6 +94,21 @@ public struct PCA {
         return squares
     }
 
+    /// `centredRows` split over two threads (the covariance and projection passes are memory-bound).
+    @discardableResult
+    static func centredRowsParallel(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>, mean: UnsafePointer<Double>,
+                                    into out: UnsafeMutablePointer<Float>) -> Double {
+        var partial = [Double](repeating: 0, count: 8)
+        partial.withUnsafeMutableBufferPointer { pp in
+            let pb = pp.baseAddress!
+            Parallel.chunks(rows.count, chunks: 8, threads: 2) { c, local in
+                pb[c] = centredRows(x, d: d, rows: (rows.lowerBound + local.lowerBound)..<(rows.lowerBound + local.upperBound),
+                                    mean: mean, into: out + local.lowerBound * d)
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
     static func fitExact(_ x: [Float], n: Int, d: Int, k: Int) -> Result {
         let mean = columnMeans(x, n: n, d: d)
         return d <= n ? fitCovariance(x, n: n, d: d, k: k, mean: mean) : fitGram(x, n: n, d: d, k: k, mean: mean)
@@ -102,7 +117,7 @@ public struct PCA {
     /// Covariance route: C = Xcᵀ·Xc / (n − 1), eigenvectors are the components.
     /// Rows are centred (means in float64) block by block into Float; each block's Gram comes from SSYRK and is
     /// added into a float64 C (float32 sums over ≤ `covarianceBlock` rows, float64 across blocks), eigen-solved
-    /// in float64. The reported variances are then the Rayleigh quotients ‖Xc·v‖²/(n − 1) of the returned unit
+    /// in float32 (as scikit-learn's covariance_eigh solver does). The reported variances are then the Rayleigh quotients ‖Xc·v‖²/(n − 1) of the returned unit
     /// components, summed in float64 from the scores (errors in v enter only squared), and the ratios divide by
     /// the float64 trace — so they match a float64 SVD to ~1e-9 while the heavy product runs at float32 speed.
     static func fitCovariance(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
@@ -121,7 +136,7 @@ public struct PCA {
                             var lo = 0
                             while lo < n {
                                 let hi = min(n, lo + rowsPerBlock)
-                                squares += centredRows(xb, d: d, rows: lo..<hi, mean: mb, into: bb)
+                                squares += centredRowsParallel(xb, d: d, rows: lo..<hi, mean: mb, into: bb)
                                 BLAS.ssyrk(transpose: true, n: d, k: hi - lo, alpha: 1, a: bb, lda: d, beta: 0, c: cb, ldc: d)
                                 for i in 0..<d { for j in i..<d { db[i * d + j] += Double(cb[i * d + j]) } }
                                 lo = hi
@@ -133,12 +148,12 @@ public struct PCA {
         }
         mirrorUpper(&cov, n: d)
         let scale = 1 / Double(n - 1)
-        for i in 0..<(d * d) { cov[i] *= scale }
-        // dsyevd only fails on NaN/Inf, which the input check excludes.
-        let (_, vectors) = (try? BLAS.symmetricEigen(cov, n: d)) ?? ([Double](repeating: 0, count: d),
-                                                                    [Double](repeating: 0, count: d * d))
+        // The eigenvectors only need float accuracy (the variances are refined below), so ssyevd.
+        // It only fails on NaN/Inf, which the input check excludes.
+        let (_, vectors) = (try? BLAS.symmetricEigen(cov.map { Float($0 * scale) }, n: d))
+            ?? ([Float](repeating: 0, count: d), [Float](repeating: 0, count: d * d))
         var components = [Float](repeating: 0, count: k * d)
-        for c in 0..<k { for j in 0..<d { components[c * d + j] = Float(vectors[(d - 1 - c) * d + j]) } }
+        for c in 0..<k { for j in 0..<d { components[c * d + j] = vectors[(d - 1 - c) * d + j] } }
         // Sign-fix before projecting so scores and components agree whichever route ran.
         var result = Result(mean: mean.map { Float($0) }, components: components, explainedVariance: [],
                             explainedVarianceRatio: [], scores: [], singularValues: [])
@@ -228,7 +243,8 @@ public struct PCA {
                         var lo = 0
                         while lo < n {
                             let hi = min(n, lo + rowsPerBlock)
-                            centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
+                            centredRowsParallel(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!,
+                                                into: bp.baseAddress!)
                             BLAS.sgemm(transposeA: false, transposeB: true, m: hi - lo, n: k, k: d, alpha: 1,
                                        a: bp.baseAddress!, lda: d, b: components, ldb: d, beta: 0,
                                        c: sp.baseAddress! + lo * k, ldc: k)
