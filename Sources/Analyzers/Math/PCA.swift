@@ -1,5 +1,5 @@
 // Principal component analysis.
-// Exact: covariance (d×d; float32 SSYRK per 1024-row block accumulated in float64, ssyevd, variances refined as
+// Exact: covariance (d×d; float32 SSYRK per 2048-row block accumulated in float64, ssyevd, variances refined as
 // float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks, dsyevd). Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
 // probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
 // Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
@@ -66,47 +66,36 @@ public struct PCA {
     // MARK: exact
 
     static let blockRows = 2048
-    static let covarianceBlock = 1024
+    static let covarianceBlock = 2048
 
+    /// Column means in float64, rows split over two threads.
     static func columnMeans(_ x: [Float], n: Int, d: Int) -> [Double] {
-        var mean = [Double](repeating: 0, count: d)
+        let chunks = min(8, max(1, n / 256))
+        var partial = [Double](repeating: 0, count: chunks * d)
         x.withUnsafeBufferPointer { p in
-            mean.withUnsafeMutableBufferPointer { m in
-                for i in 0..<n { for j in 0..<d { m[j] += Double(p[i * d + j]) } }
+            partial.withUnsafeMutableBufferPointer { m in
+                let pb = p.baseAddress!, mb = m.baseAddress!
+                Parallel.chunks(n, chunks: chunks, threads: 2) { c, rows in
+                    let sums = mb + c * d
+                    for i in rows { for j in 0..<d { sums[j] += Double(pb[i * d + j]) } }
+                }
             }
         }
+        var mean = [Double](repeating: 0, count: d)
+        for c in 0..<chunks { for j in 0..<d { mean[j] += partial[c * d + j] } }
         return mean.map { $0 / Double(n) }
     }
 
-    /// Rows lo..<hi of x − mean (mean in float64), as `T`; returns the float64 sum of squares of the centred values.
-    @discardableResult
-    static func centredRows<T: BinaryFloatingPoint>(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>,
-                                                    mean: UnsafePointer<Double>, into out: UnsafeMutablePointer<T>) -> Double {
-        var squares = 0.0
-        for (r, i) in rows.enumerated() {
-            let src = x + i * d, dst = out + r * d
-            for j in 0..<d {
-                let v = Double(src[j]) - mean[j]
-                dst[j] = T(v)
-                squares += v * v
+    /// Rows lo..<hi of x − mean as Float, on two threads (a memory-bound pass). The mean is rounded to Float
+    /// first: that shifts every row by the same ≤ 3e-8·|mean|, which no covariance or score can notice.
+    static func centredRows(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>, mean: UnsafePointer<Float>,
+                            into out: UnsafeMutablePointer<Float>) {
+        Parallel.chunks(rows.count, chunks: 8, threads: 2) { _, local in
+            for r in local {
+                let src = x + (rows.lowerBound + r) * d, dst = out + r * d
+                for j in 0..<d { dst[j] = src[j] - mean[j] }
             }
         }
-        return squares
-    }
-
-    /// `centredRows` split over two threads (the covariance and projection passes are memory-bound).
-    @discardableResult
-    static func centredRowsParallel(_ x: UnsafePointer<Float>, d: Int, rows: Range<Int>, mean: UnsafePointer<Double>,
-                                    into out: UnsafeMutablePointer<Float>) -> Double {
-        var partial = [Double](repeating: 0, count: 8)
-        partial.withUnsafeMutableBufferPointer { pp in
-            let pb = pp.baseAddress!
-            Parallel.chunks(rows.count, chunks: 8, threads: 2) { c, local in
-                pb[c] = centredRows(x, d: d, rows: (rows.lowerBound + local.lowerBound)..<(rows.lowerBound + local.upperBound),
-                                    mean: mean, into: out + local.lowerBound * d)
-            }
-        }
-        return partial.reduce(0, +)
     }
 
     static func fitExact(_ x: [Float], n: Int, d: Int, k: Int) -> Result {
@@ -119,15 +108,16 @@ public struct PCA {
     /// added into a float64 C (float32 sums over ≤ `covarianceBlock` rows, float64 across blocks), eigen-solved
     /// in float32 (as scikit-learn's covariance_eigh solver does). The reported variances are then the Rayleigh quotients ‖Xc·v‖²/(n − 1) of the returned unit
     /// components, summed in float64 from the scores (errors in v enter only squared), and the ratios divide by
-    /// the float64 trace — so they match a float64 SVD to ~1e-9 while the heavy product runs at float32 speed.
+    /// the trace of the float64-accumulated C — so they match a float64 SVD to ~1e-8 while the heavy product runs
+    /// at float32 speed.
     static func fitCovariance(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
         var cov = [Double](repeating: 0, count: d * d)
         var blockCov = [Float](repeating: 0, count: d * d)
         let rowsPerBlock = min(n, covarianceBlock)
         var block = [Float](repeating: 0, count: rowsPerBlock * d)
-        var squares = 0.0
+        let meanF = mean.map { Float($0) }
         x.withUnsafeBufferPointer { xp in
-            mean.withUnsafeBufferPointer { mp in
+            meanF.withUnsafeBufferPointer { mp in
                 block.withUnsafeMutableBufferPointer { bp in
                     blockCov.withUnsafeMutableBufferPointer { cp in
                         cov.withUnsafeMutableBufferPointer { dp in
@@ -136,7 +126,7 @@ public struct PCA {
                             var lo = 0
                             while lo < n {
                                 let hi = min(n, lo + rowsPerBlock)
-                                squares += centredRowsParallel(xb, d: d, rows: lo..<hi, mean: mb, into: bb)
+                                centredRows(xb, d: d, rows: lo..<hi, mean: mb, into: bb)
                                 BLAS.ssyrk(transpose: true, n: d, k: hi - lo, alpha: 1, a: bb, lda: d, beta: 0, c: cb, ldc: d)
                                 for i in 0..<d { for j in i..<d { db[i * d + j] += Double(cb[i * d + j]) } }
                                 lo = hi
@@ -148,6 +138,8 @@ public struct PCA {
         }
         mirrorUpper(&cov, n: d)
         let scale = 1 / Double(n - 1)
+        var trace = 0.0
+        for j in 0..<d { trace += cov[j * d + j] }
         // The eigenvectors only need float accuracy (the variances are refined below), so ssyevd.
         // It only fails on NaN/Inf, which the input check excludes.
         let (_, vectors) = (try? BLAS.symmetricEigen(cov.map { Float($0 * scale) }, n: d))
@@ -166,7 +158,7 @@ public struct PCA {
             for j in 0..<d { norm += Double(result.components[c * d + j]) * Double(result.components[c * d + j]) }
             variance[c] /= Double(n - 1) * norm
         }
-        let total = squares / Double(n - 1)
+        let total = trace * scale
         result.explainedVariance = variance
         result.explainedVarianceRatio = variance.map { total > 0 ? $0 / total : 0 }
         result.singularValues = variance.map { ($0 * Double(n - 1)).squareRoot() }
@@ -236,15 +228,15 @@ public struct PCA {
         var scores = [Float](repeating: 0, count: n * k)
         let rowsPerBlock = min(n, blockRows)
         var block = [Float](repeating: 0, count: rowsPerBlock * d)
+        let meanF = mean.map { Float($0) }
         x.withUnsafeBufferPointer { xp in
-            mean.withUnsafeBufferPointer { mp in
+            meanF.withUnsafeBufferPointer { mp in
                 block.withUnsafeMutableBufferPointer { bp in
                     scores.withUnsafeMutableBufferPointer { sp in
                         var lo = 0
                         while lo < n {
                             let hi = min(n, lo + rowsPerBlock)
-                            centredRowsParallel(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!,
-                                                into: bp.baseAddress!)
+                            centredRows(xp.baseAddress!, d: d, rows: lo..<hi, mean: mp.baseAddress!, into: bp.baseAddress!)
                             BLAS.sgemm(transposeA: false, transposeB: true, m: hi - lo, n: k, k: d, alpha: 1,
                                        a: bp.baseAddress!, lda: d, b: components, ldb: d, beta: 0,
                                        c: sp.baseAddress! + lo * k, ldc: k)
