@@ -6,7 +6,8 @@ import LoupeCore
 enum MatrixInput {
     /// Throws `LoupeError.invalidInput` when `x` is not n×d or has rows with NaN or Inf.
     /// The message says how many rows are bad and which ones come first, so a caller can drop them.
-    static func check(_ x: [Float], n: Int, d: Int, what: String = "input", minRows: Int = 1) throws {
+    /// `scanRows: false` checks the shape only (for callers that detect non-finite values on the way).
+    static func check(_ x: [Float], n: Int, d: Int, what: String = "input", minRows: Int = 1, scanRows: Bool = true) throws {
         guard n >= minRows else {
             throw LoupeError.invalidInput("\(what): needs at least \(minRows) rows, got \(n)")
         }
@@ -14,6 +15,7 @@ enum MatrixInput {
         guard x.count == n * d else {
             throw LoupeError.invalidInput("\(what): expected \(n)×\(d) = \(n * d) values, got \(x.count)")
         }
+        guard scanRows else { return }
         let bad = badRows(x, n: n, d: d)
         if !bad.isEmpty {
             let first = bad.prefix(5).map(String.init).joined(separator: ", ")

@@ -1,5 +1,5 @@
 // Principal component analysis.
-// Exact: covariance (d×d; float32 SSYRK per 2048-row block accumulated in float64, ssyevd, variances refined as
+// Exact: covariance (d×d; float32 SSYRK per 2048-row block accumulated in float64, ssyevr, variances refined as
 // float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks, dsyevd). Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
 // probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
 // Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
@@ -48,17 +48,22 @@ public struct PCA {
     /// - Complexity: exact O(n·d·min(n, d) + min(n, d)³); randomized O(n·d·(k + 10)·(2q + 2)) with q = 4 or 7.
     public static func fit(_ x: [Float], n: Int, d: Int, components k: Int, method: Method = .auto,
                            seed: UInt64 = 0) throws -> Result {
-        try MatrixInput.check(x, n: n, d: d, what: "PCA input", minRows: 2)
+        try MatrixInput.check(x, n: n, d: d, what: "PCA input", minRows: 2, scanRows: false)
         guard k >= 1, k <= min(n, d) else {
             throw LoupeError.invalidInput("PCA: components must be in 1...\(min(n, d)) for \(n)×\(d) data, got \(k)")
         }
+        // Column sums are finite exactly when every value is (a float's magnitude cannot overflow a double sum),
+        // so the means double as the NaN/Inf scan; rows are only searched when something is wrong.
+        let mean = columnMeans(x, n: n, d: d)
+        if !mean.allSatisfy(\.isFinite) { try MatrixInput.check(x, n: n, d: d, what: "PCA input", minRows: 2) }
         let randomized: Bool
         switch method {
         case .exact: randomized = false
         case .randomized: randomized = true
         case .auto: randomized = min(n, d) > 2048 && k * 10 <= min(n, d)
         }
-        var result = randomized ? fitRandomized(x, n: n, d: d, k: k, seed: seed) : fitExact(x, n: n, d: d, k: k)
+        var result = randomized ? fitRandomized(x, n: n, d: d, k: k, mean: mean, seed: seed)
+            : fitExact(x, n: n, d: d, k: k, mean: mean)
         flipSigns(&result, d: d)
         return result
     }
@@ -98,8 +103,7 @@ public struct PCA {
         }
     }
 
-    static func fitExact(_ x: [Float], n: Int, d: Int, k: Int) -> Result {
-        let mean = columnMeans(x, n: n, d: d)
+    static func fitExact(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double]) -> Result {
         return d <= n ? fitCovariance(x, n: n, d: d, k: k, mean: mean) : fitGram(x, n: n, d: d, k: k, mean: mean)
     }
 
@@ -140,12 +144,15 @@ public struct PCA {
         let scale = 1 / Double(n - 1)
         var trace = 0.0
         for j in 0..<d { trace += cov[j * d + j] }
-        // The eigenvectors only need float accuracy (the variances are refined below), so ssyevd.
-        // It only fails on NaN/Inf, which the input check excludes.
-        let (_, vectors) = (try? BLAS.symmetricEigen(cov.map { Float($0 * scale) }, n: d))
-            ?? ([Float](repeating: 0, count: d), [Float](repeating: 0, count: d * d))
+        // The eigenvectors only need float accuracy (the variances are refined below): the k largest from
+        // ssyevr, or all from ssyevd if that fails. Both only fail on NaN/Inf, which the input check excludes.
+        let covF = cov.map { Float($0 * scale) }
         var components = [Float](repeating: 0, count: k * d)
-        for c in 0..<k { for j in 0..<d { components[c * d + j] = vectors[(d - 1 - c) * d + j] } }
+        if let (_, top) = try? BLAS.symmetricEigen(covF, n: d, largest: k) {
+            for c in 0..<k { for j in 0..<d { components[c * d + j] = top[(k - 1 - c) * d + j] } }
+        } else if let (_, all) = try? BLAS.symmetricEigen(covF, n: d) {
+            for c in 0..<k { for j in 0..<d { components[c * d + j] = all[(d - 1 - c) * d + j] } }
+        }
         // Sign-fix before projecting so scores and components agree whichever route ran.
         var result = Result(mean: mean.map { Float($0) }, components: components, explainedVariance: [],
                             explainedVarianceRatio: [], scores: [], singularValues: [])
