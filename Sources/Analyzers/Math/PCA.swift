@@ -1,8 +1,9 @@
 // Principal component analysis.
-// Exact: covariance (d×d; float32 SSYRK per 2048-row block accumulated in float64, ssyevr, variances refined as
-// float64 Rayleigh quotients) or Gram (n×n when n < d; float64 DSYRK over column blocks, dsyevd). Randomized: Halko, Martinsson & Tropp, "Finding structure with randomness:
-// probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53 (2011),
-// Algorithm 4.4 (subspace iteration with QR) — see PCA+Randomized.swift.
+// Exact: covariance route (d×d: float32 SSYRK per 2048-row block accumulated in float64, the k largest
+// eigenvectors from LAPACK ssyevr, variances refined as float64 Rayleigh quotients) or, when n < d, Gram route
+// (n×n: float64 DSYRK over column blocks, dsyevd). Randomized: Halko, Martinsson & Tropp, "Finding structure
+// with randomness: probabilistic algorithms for constructing approximate matrix decompositions", SIAM Review 53
+// (2011), Algorithm 4.4 (subspace iteration, re-orthonormalised after every product) — see PCA+Randomized.swift.
 // Conventions follow scikit-learn: explained variance with ddof = 1, ratios over the total variance,
 // svd_flip(u_based_decision=False) signs (the largest-magnitude entry of each component is positive).
 //
@@ -16,7 +17,7 @@ public struct PCA {
     public enum Method {
         /// Exact unless min(n, d) > 2048 and k ≤ min(n, d)/10, where randomized is far cheaper.
         case auto
-        /// Eigen-decomposition of the float64 covariance (or Gram matrix when n < d).
+        /// Eigen-decomposition of the covariance (float64-accumulated) or, when n < d, of the float64 Gram matrix.
         case exact
         /// Randomized subspace iteration (Halko et al. 2011); ratios use the exact total variance.
         case randomized
@@ -70,6 +71,8 @@ public struct PCA {
 
     // MARK: exact
 
+    /// Rows per block in the projection pass and per float32 covariance block (its float32 sums run over at
+    /// most this many rows; blocks are added in float64).
     static let blockRows = 2048
     static let covarianceBlock = 2048
 
