@@ -114,7 +114,7 @@ struct MathClusterTests {
         let wide = try PCA.fit(Array(x[0..<(60 * d)]), n: 60, d: d, components: 4, method: .exact)
         let mean = PCA.columnMeans(Array(x[0..<(60 * d)]), n: 60, d: d)
         let viaCovariance = PCA.fitCovariance(Array(x[0..<(60 * d)]), n: 60, d: d, k: 4, mean: mean)
-        for (a, b) in zip(wide.explainedVariance, viaCovariance.explainedVariance) { #expect(abs(a - b) <= 1e-9 * a) }
+        for (a, b) in zip(wide.explainedVariance, viaCovariance.explainedVariance) { #expect(abs(a - b) <= 1e-6 * a) }
     }
 
     @Test func pcaRejectsBadInput() {

@@ -65,8 +65,9 @@ struct MathReferenceTests {
         for c in Self.cases("pca") {
             let n = c["n"] as! Int, d = c["d"] as! Int, k = c["k"] as! Int, name = c["name"] as! String
             let r = try PCA.fit(Self.floats(c["x"]), n: n, d: d, components: k, method: method)
-            // Exact: float64 throughout, so far inside 1e-6; randomized: the subspace is converged to ~1e-6.
-            let tol = method == .exact ? 1e-9 : 1e-5
+            // Exact: float32 block products, float64 accumulation and Rayleigh-quotient variances: ~1e-8 here,
+            // well inside the 1e-6 asked for; randomized: the subspace is converged to ~1e-6.
+            let tol = method == .exact ? 1e-7 : 1e-5
             for (got, want) in zip(r.explainedVarianceRatio, Self.doubles(c["explained_variance_ratio"])) {
                 #expect(abs(got - want) < tol, "\(name) ratio \(got) vs \(want)")
             }

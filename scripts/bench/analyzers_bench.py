@@ -202,7 +202,8 @@ def main():
         save(out, summary)
 
     if pca_files:
-        sw = swift_bench(os.path.join(out, "swift-pca.json"), pca_files=pca_files, repeats=max(3, args.repeats))["pca"]
+        # Loupe before and after the peer script (alternating, same sitting).
+        sw = swift_bench(os.path.join(out, "swift-pca-a.json"), pca_files=pca_files, repeats=max(3, args.repeats))["pca"]
         peer = []
         if not args.skip_peers:
             peer_out = os.path.join(out, "peer-pca")
@@ -210,6 +211,8 @@ def main():
             run([PY, os.path.join(SHARED, "pca.py"), "--repeats", str(max(3, args.repeats))], env=env, cwd=out)
             with open(os.path.join(peer_out, "results", "pca.json")) as f:
                 peer = json.load(f)["results"]
+            sw = sw + swift_bench(os.path.join(out, "swift-pca-b.json"), pca_files=pca_files,
+                                  repeats=max(3, args.repeats))["pca"]
         # scikit-learn's explained-variance ratios for the comparison of values (float32 input, as the peer).
         from sklearn.decomposition import PCA
         import h5py
@@ -221,8 +224,8 @@ def main():
             for method in ("exact", "randomized"):
                 recs = [r for r in sw if r["file"] == path and r["method"] == method]
                 row = {"shape": shape, "loupe_method": method, "loupe_s": statistics.median(r["seconds"] for r in recs),
-                       "max_abs_evr_diff_vs_sklearn_full": max(abs(a - b) for a, b in
-                                                              zip(recs[0]["explainedVarianceRatio"], ref)),
+                       "max_abs_evr_diff_vs_sklearn_full": float(max(abs(a - b) for a, b in
+                                                              zip(recs[0]["explainedVarianceRatio"], ref))),
                        "peers": {p["solver"]: p["time_s_median"] for p in peer if p["shape"] == shape}}
                 summary["pca"].append(row)
         save(out, summary)

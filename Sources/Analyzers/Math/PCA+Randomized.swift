@@ -10,8 +10,7 @@ import Foundation
 import LoupeCore
 
 extension PCA {
-    static func fitRandomized(_ x: [Float], n: Int, d: Int, k: Int, seed: UInt64) -> Result {
-        let mean = columnMeans(x, n: n, d: d)
+    static func fitRandomized(_ x: [Float], n: Int, d: Int, k: Int, mean: [Double], seed: UInt64) -> Result {
         var xc = [Float](repeating: 0, count: n * d)
         var squares = [Double](repeating: 0, count: d)
         for i in 0..<n {
