@@ -6,8 +6,8 @@ import Train
 /// `loupe bench`: speed of the training kernels, and a dump for the PyTorch parity check.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks and cross-checks for the trainer's kernels.",
-        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self])
+        abstract: "Benchmarks: training kernels, PyTorch parity, HDF5 I/O, dumps, PCA and t-SNE.",
+        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self])
 }
 
 extension Bench {
