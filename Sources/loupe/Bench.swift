@@ -7,7 +7,7 @@ import Train
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: training kernels, PyTorch parity, HDF5 I/O, dumps, PCA and t-SNE.",
-        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self])
+        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self, MakeFolder.self])
 }
 
 extension Bench {

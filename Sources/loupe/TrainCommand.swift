@@ -18,11 +18,14 @@ struct TrainCommand: ParsableCommand {
           loupe train --model resnet18 --data synthetic:split=target,per-class=30 \\
                       --pretrained resnet18.safetensors --optimizer sgd --lr 0.01 --out runs/ft
           loupe train --model littleconv --data fashion-mnist --epochs 10 --dump-epochs 0,5,10 --out runs/fm
+          loupe train --model littleconv --data fashion-mnist --classes 1,3,5,7,9 --per-class 100 --out runs/fm-odd
           loupe train --resume runs/scratch
         """)
 
     @Option(help: "littleconv or resnet18.") var model = "littleconv"
     @Option(help: "synthetic[:k=v,…], fashion-mnist[:DIR], folder:DIR, cifar10:DIR.") var data = "synthetic"
+    @Option(help: "Keep only these classes of the data (label numbers, comma-separated), renumbered in this order.") var classes: String?
+    @Option(help: "Keep at most this many samples per class (a seeded choice).") var perClass: Int?
     @Option(help: "Epochs to train.") var epochs = 10
     @Option(help: "Batch size.") var batchSize = 32
     @Option(help: "Learning rate (of the head; the backbone gets lr × --backbone-lr-scale).") var lr: Double?
@@ -75,6 +78,8 @@ struct TrainCommand: ParsableCommand {
         }
         _ = try parseIntList(channels, name: "--channels")
         if let dumpEpochs { _ = try parseIntList(dumpEpochs, name: "--dump-epochs") }
+        if let classes { _ = try parseIntList(classes, name: "--classes") }
+        if let perClass, perClass < 2 { throw ValidationError("--per-class must be at least 2 (one for training, one held out)") }
     }
 
     func makeConfig() throws -> TrainConfig {
@@ -105,6 +110,8 @@ struct TrainCommand: ParsableCommand {
         }
         c.probeSize = probeSize
         c.validationFraction = validationFraction
+        c.classes = try classes.map { try parseIntList($0, name: "--classes") }
+        c.perClass = perClass
         c.probeTarget = target
         c.probeLayers = layers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
         c.dumpDType = dtype

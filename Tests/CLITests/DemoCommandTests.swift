@@ -44,6 +44,58 @@ struct DemoCommandTests {
         #expect(!html.contains("src=\"http"))  // self-contained
     }
 
+    @Test("demo --data folder:DIR --pretrained FILE runs the study on class folders, and their VOC boxes feed finding (c)")
+    func quickFolderDemo() throws {
+        let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        let made = try loupe(["bench", "make-folder", "--out", folder + "/dogs", "--classes", "4", "--per-class", "16", "--size", "72"])
+        #expect(made.status == 0, "make-folder failed: \(made.err.suffix(1000))")
+        // Any ResNet-18 in torchvision's keys will do: one epoch on a few synthetic images, exported as PyTorch would ship it.
+        let trained = try loupe(["train", "--model", "resnet18", "--data", "synthetic:split=source,per-class=2,size=32", "--image-size", "32",
+                                 "--epochs", "1", "--batch-size", "8", "--validation-fraction", "0.5", "--out", folder + "/backbone"])
+        #expect(trained.status == 0, "train failed: \(trained.err.suffix(1000))")
+        let exported = try loupe(["export", "--checkpoint", folder + "/backbone/checkpoints/epoch-0001.h5", "--out", folder + "/resnet18.safetensors"])
+        #expect(exported.status == 0, "export failed: \(exported.err.suffix(1000))")
+
+        let out = folder + "/report"
+        let result = try loupe(["demo", "--quick", "--data", "folder:" + folder + "/dogs", "--pretrained", folder + "/resnet18.safetensors",
+                                "--out", out, "--runs", folder + "/runs"], environment: ["XDG_CACHE_HOME": folder + "/cache"])
+        #expect(result.status == 0, "demo failed: \(result.err.suffix(2000))")
+        #expect(result.err.contains("4 classes; using all of them"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        let findings = summary["findings"] as! [String: [String: Any]]
+        // The folder has boxes, so the attention-on-object score exists for both runs.
+        #expect(findings["c"]?["measurable"] as? Bool == true)
+        let c = findings["c"]?["numbers"] as? [String: Double] ?? [:]
+        #expect(c["energy_first_scratch"] != nil && c["energy_last_pretrained"] != nil, "\(c)")
+        // No backbone was pretrained or cached: the given weights were used.
+        #expect(!FileManager.default.fileExists(atPath: folder + "/runs/source"))
+        let config = try String(contentsOfFile: folder + "/runs/pretrained/config.json", encoding: .utf8)
+        #expect(config.contains("resnet18.safetensors"))
+    }
+
+    @Test("demo rejects data it cannot run on, saying what to do", arguments: [
+        (["--data", "folder:/nonexistent-loupe-folder"], "no such folder"),
+        (["--data", "cifar10:/tmp"], "loupe train"),
+        (["--data", "fashion-mnist:/nonexistent-loupe-folder"], "apt install dataset-fashion-mnist"),
+        (["--data", "synthetic:per-class=3"], "without options"),
+    ])
+    func rejectsUnsupportedData(arguments: [String], mention: String) throws {
+        let result = try loupe(["demo"] + arguments + ["--out", "/tmp/loupe-never-written", "--runs", "/tmp/loupe-never-written-runs"])
+        #expect(result.status != 0)
+        #expect(result.err.contains(mention), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/loupe-never-written"))
+    }
+
+    @Test("demo --data folder:DIR without --pretrained is refused, pointing at where weights come from")
+    func folderNeedsPretrained() throws {
+        let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/Images/a", withIntermediateDirectories: true)
+        let result = try loupe(["demo", "--data", "folder:" + folder, "--out", folder + "/out", "--runs", folder + "/runs"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("--pretrained"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/runs"))
+    }
+
     /// The class k-NN accuracy as the purity analyzer stored it (first of `class_metrics`, per its description).
     func storedKNN(_ file: HDF5File) throws -> Double {
         let metrics = try file.dataset("class_metrics")

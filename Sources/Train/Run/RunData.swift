@@ -14,7 +14,9 @@ public struct RunData {
 
     public init(config: TrainConfig) throws {
         let spec = try DataSpec(parsing: config.data)
-        dataset = try spec.open(part: .train)
+        let full = try spec.open(part: .train)
+        dataset = config.classes == nil && config.perClass == nil
+            ? full : try SubsetDataset(full, classes: config.classes, perClass: config.perClass, seed: config.seed)
         guard dataset.count >= 2 else { throw LoupeError.invalidInput("\(config.data): only \(dataset.count) samples; need at least 2") }
         split = try dataset.split(validationFraction: config.validationFraction, seed: config.seed)
         probeIndices = try dataset.stratifiedSubset(count: min(config.probeSize, split.validation.count), seed: config.seed &+ 1,

@@ -24,7 +24,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var smallInput = false
     public var channels: [Int] = [32, 64, 128, 256]
     public var validationFraction = 0.2
-    public var maxTrainSamples: Int?
+    /// Keep only these classes of the dataset (its label numbers), renumbered from 0 in this order.
+    public var classes: [Int]?
+    /// Keep at most this many samples per class (a seeded choice).
+    public var perClass: Int?
     /// Epochs at which the probe set is captured (0 = before the first update).
     public var dumpEpochs: [Int] = []
     public var probeSize = 256

@@ -24,9 +24,10 @@ struct DemoAnalyses {
         var perplexities: [Int] = []
     }
 
-    /// The study's perplexities, lowered when the probe set is too small for them (quick mode).
+    /// The study's perplexities, lowered when the probe set is too small for them (quick mode, small folders).
     var perplexities: [Int] {
-        let limit = max((plan.probeSize - 1) / 3 - 1, 2)
+        let count = (try? probeCount()) ?? plan.probeSize
+        let limit = max((count - 1) / 3 - 1, 2)
         return Array(Set([20, 32].map { min($0, limit) })).sorted()
     }
 
@@ -59,6 +60,12 @@ struct DemoAnalyses {
             }
         }
         return result
+    }
+
+    /// Images in the probe set the runs actually got (fewer than asked when the held-out split is small).
+    func probeCount() throws -> Int {
+        guard let folder = runs[DemoAnalyses.runOrder[0]], let epoch = RunDirectory(folder).dumpEpochs().last else { return plan.probeSize }
+        return try HDF5File.open(RunDirectory(folder).dumpPath(epoch: epoch)).dataset("/probe/labels").shape[0]
     }
 
     /// The Grad-CAM layer: the finest-scored stage whose map is at least 4×4 (ResNet-18's layer4 is 2×2 at 64 px).

@@ -22,9 +22,10 @@ struct DemoPipeline {
 
     func run() throws -> Outcome {
         let steps = DemoSteps([
-            .init(title: "Pretrain ResNet-18 on the source classes", weight: pretrained == nil ? Double(plan.sourcePerClass * 12 * plan.sourceEpochs) / 60 : 1),
-            .init(title: "Train LittleConv from scratch on the target classes", weight: Double(plan.targetPerClass * 4 * plan.scratchEpochs) / 150 + 6),
-            .init(title: "Fine-tune the pretrained ResNet-18 on the target classes", weight: Double(plan.targetPerClass * 4 * plan.finetuneEpochs) / 60 + 6),
+            .init(title: pretrained == nil ? "Pretrain ResNet-18 on the source classes" : "Load the given ResNet-18 weights",
+                  weight: pretrained == nil ? Double(plan.sourcePerClass * 12 * plan.sourceEpochs) / 60 : 1),
+            .init(title: "Train LittleConv from scratch on the target classes", weight: pixelScale * Double(plan.targetPerClass * plan.targetClassCount / 2 * plan.scratchEpochs) / 150 + 6),
+            .init(title: "Fine-tune the pretrained ResNet-18 on the target classes", weight: pixelScale * Double(plan.targetPerClass * plan.targetClassCount / 2 * plan.finetuneEpochs) / 60 + 6),
             .init(title: "Probe the last checkpoints with the prob target", weight: 4),
             .init(title: "Run the analyzers and compare the runs", weight: 25),
             .init(title: "Write the report", weight: 2),
@@ -34,7 +35,7 @@ struct DemoPipeline {
         steps.begin(0)
         let backbone = try pretrainedBackbone()
 
-        steps.begin(1, note: "\(plan.targetPerClass / 2) training images per class, \(plan.scratchEpochs) epochs")
+        steps.begin(1, note: "\(plan.targetClassCount) classes, \(plan.targetPerClass / 2) training images per class, \(plan.scratchEpochs) epochs")
         let scratch = runsFolder + "/scratch"
         try train(plan.scratchConfig, into: scratch)
 
@@ -56,6 +57,9 @@ struct DemoPipeline {
                                     backbone: backbone, seconds: steps.elapsed).write()
         return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed)
     }
+
+    /// Relative cost of one image against the demo's default 64 px.
+    var pixelScale: Double { Double(plan.imageSize * plan.imageSize) / (64 * 64) }
 
     /// The pretrained ResNet-18: `--pretrained`, the cache, or a new source training run (then cached).
     func pretrainedBackbone() throws -> String {

@@ -11,6 +11,7 @@ struct DemoPlan: Codable {
     var seed: UInt64
     var quick: Bool
     var threads: Int
+    var data: DemoData = .synthetic
     var imageSize = 64
     var sourcePerClass = 250
     var sourceEpochs = 6
@@ -20,18 +21,35 @@ struct DemoPlan: Codable {
     var batchSize = 32
     var probeSize = 256
 
-    init(seed: UInt64, quick: Bool, threads: Int, epochs: Int?) {
+    init(seed: UInt64, quick: Bool, threads: Int, epochs: Int?, data: DemoData = .synthetic, imageSize: Int? = nil) {
         self.seed = seed
         self.quick = quick
         self.threads = threads
+        self.data = data
+        switch data {
+        case .synthetic: break
+        case .fashionMNIST:
+            // 5 source classes × 600 = the synthetic backbone's 3,000 images; 5 target classes × 104 leave
+            // 52 held out per class, enough for the 256-image probe set. Images are upscaled 28 → 64 px so the
+            // architectures and Grad-CAM layers are the synthetic study's.
+            sourcePerClass = 600
+            targetPerClass = 104
+        case .folder(_, let classes):
+            // Real photos need more pixels than creatures; ImageNet weights come from --pretrained. Half of
+            // each class is held out, enough for the probe set when the folders are large enough.
+            self.imageSize = 128
+            targetPerClass = max(64, 2 * ((probeSize + classes - 1) / classes))
+        }
+        if let imageSize { self.imageSize = imageSize }
         if quick {
             sourcePerClass = 12
             sourceEpochs = 1
-            targetPerClass = 8
+            probeSize = 32
+            targetPerClass = 2 * ((probeSize + targetClassCount - 1) / targetClassCount)  // 8 for 8 classes
             scratchEpochs = 2
             finetuneEpochs = 2
             batchSize = 16
-            probeSize = 32
+            if case .folder = data { self.imageSize = imageSize ?? 64 }
         }
         if let epochs {
             scratchEpochs = max(epochs, 2)
@@ -39,17 +57,40 @@ struct DemoPlan: Codable {
         }
     }
 
+    /// Target classes the study trains on (as many as the data gives for folders).
+    var targetClassCount: Int {
+        switch data {
+        case .synthetic: return 8
+        case .fashionMNIST: return DemoData.fashionTargetClasses.count
+        case .folder(_, let classes): return classes
+        }
+    }
+
     /// The backbone is a fixed artifact, like ImageNet weights: its data and seed do not follow `--seed`, so
     /// demos with other seeds reuse the cached backbone and vary only the study itself.
     static let sourceSeed: UInt64 = 1000
-    var sourceData: String { "synthetic:split=source,per-class=\(sourcePerClass),seed=\(DemoPlan.sourceSeed),size=\(imageSize)" }
-    var targetData: String { "synthetic:split=target,per-class=\(targetPerClass),seed=\(seed),size=\(imageSize)" }
+    var sourceData: String {
+        switch data {
+        case .synthetic: return "synthetic:split=source,per-class=\(sourcePerClass),seed=\(DemoPlan.sourceSeed),size=\(imageSize)"
+        case .fashionMNIST, .folder: return data.spec
+        }
+    }
+    var targetData: String {
+        switch data {
+        case .synthetic: return "synthetic:split=target,per-class=\(targetPerClass),seed=\(seed),size=\(imageSize)"
+        case .fashionMNIST, .folder: return data.spec
+        }
+    }
 
     /// ResNet-18 on the source classes: the stand-in for ImageNet pretraining.
     var sourceConfig: TrainConfig {
         var c = base
         c.model = "resnet18"
         c.data = sourceData
+        if case .fashionMNIST = data {
+            c.classes = DemoData.fashionSourceClasses
+            c.perClass = sourcePerClass
+        }
         c.epochs = sourceEpochs
         c.optimizer = "adamw"
         c.lr = 2e-3
@@ -95,6 +136,15 @@ struct DemoPlan: Codable {
     private var base: TrainConfig {
         var c = TrainConfig()
         c.data = targetData
+        switch data {
+        case .synthetic: break
+        case .fashionMNIST:
+            c.classes = DemoData.fashionTargetClasses
+            c.perClass = targetPerClass
+        case .folder(_, let classes):
+            c.classes = Array(0..<classes)
+            c.perClass = targetPerClass
+        }
         c.imageSize = imageSize
         c.seed = seed
         c.threads = threads
@@ -111,6 +161,7 @@ struct DemoPlan: Codable {
     var sourceCacheKey: String {
         let c = sourceConfig
         let text = "\(c.model)|\(c.data)|\(c.epochs)|\(c.optimizer)|\(c.lr)|\(c.weightDecay)|\(c.batchSize)|\(c.imageSize)|\(c.seed)|\(c.threads)|\(c.validationFraction)|\(LoupeInfo.version)"
+            + (c.classes.map { "|classes=\($0)" } ?? "") + (c.perClass.map { "|per-class=\($0)" } ?? "")
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)

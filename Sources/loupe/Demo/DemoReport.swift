@@ -13,10 +13,10 @@ struct DemoReport {
     var seconds: Double
 
     func write() throws -> String {
-        let findings = DemoFindings(analyses: analyses).all()
+        let findings = DemoFindings(analyses: analyses, nuisance: plan.data.nuisance).all()
         var blocks: [ReportBlock] = []
         blocks.append(.markdown(introduction))
-        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.holds ? "✅ holds" : "❌ does not hold on this run").\n\n\($0.text)" }
+        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.measurable ? ($0.holds ? "✅ holds" : "❌ does not hold on this run") : "— not measurable on this data").\n\n\($0.text)" }
             .joined(separator: "\n\n")))
         blocks.append(.markdown("## Training"))
         blocks.append(.figure(try trainingCurves()))
@@ -79,7 +79,7 @@ struct DemoReport {
                        summaryPath: "\(run.name)/zero-grad-prob-float16/summary.json", arrays: [])]
         }
         let report = Report(title: "Loupe demo: inside a scratch CNN and a pretrained ResNet-18",
-                            subtitle: "synthetic creatures on random backgrounds, seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
+                            subtitle: "\(plan.data.subtitle), seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
                             facts: [("Runs", runs.map { "`\($0.folder)`" }), ("Backbone", ["`\(backbone)`"]),
                                     ("Time", [String(format: "%.0f s end to end", seconds)])],
                             notes: [], blocks: relocated, results: references)
@@ -89,7 +89,7 @@ struct DemoReport {
             ("seed", .int(Int(plan.seed))), ("quick", .bool(plan.quick)), ("seconds", .double(seconds)),
             ("runs", .object(runs.map { ($0.name, .string($0.folder)) })),
             ("findings", .object(findings.map { f in
-                (f.letter, .object([("holds", .bool(f.holds)), ("text", .string(f.text)),
+                (f.letter, .object([("holds", .bool(f.holds)), ("measurable", .bool(f.measurable)), ("text", .string(f.text)),
                                     ("numbers", .object(f.numbers.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))]))
             })),
         ])
@@ -104,11 +104,24 @@ struct DemoReport {
     }
 
     var introduction: String {
-        """
-        A study trained two dog-breed classifiers — a little CNN from scratch with augmentation, and ResNet-18 by transfer learning — and looked inside them. This report repeats it on Loupe's built-in synthetic data: each image shows one "creature" whose class decides its shape and texture, on a background whose colour is random and independent of the class.
+        let study = "A study trained two dog-breed classifiers — a little CNN from scratch with augmentation, and ResNet-18 by transfer learning — and looked inside them."
+        let data: String, pretraining: String
+        switch plan.data {
+        case .synthetic:
+            data = "This report repeats it on Loupe's built-in synthetic data: each image shows one \"creature\" whose class decides its shape and texture, on a background whose colour is random and independent of the class."
+            pretraining = "ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs"
+        case .fashionMNIST:
+            data = "This report repeats it on Fashion-MNIST (28 × 28 grey images upscaled to \(plan.imageSize) px): the even labels stand in for ImageNet, the odd labels are the study's small target task, and each image's mean intensity is the nuisance attribute. Fashion-MNIST has no object boxes, so the attention-on-object score is not available."
+            pretraining = "ResNet-18 on the 5 even-labelled classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs"
+        case .folder(let directory, _):
+            data = "This report repeats it on the image folders in `\(directory)` at \(plan.imageSize) px; each image's mean colour is the nuisance attribute, and object boxes (a VOC `Annotation/` folder, as Stanford Dogs has) feed the attention-on-object score where present."
+            pretraining = "the given weights (`--pretrained`)"
+        }
+        return """
+        \(study) \(data)
 
-        - **Pretraining** (the ImageNet stand-in): ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs.
-        - **Target task**: 8 other classes with \(plan.targetPerClass / 2) training images each; \(plan.probeSize) held-out images form the probe set shared by both runs.
+        - **Pretraining** (the ImageNet stand-in): \(pretraining).
+        - **Target task**: \(plan.targetClassCount) classes with \(plan.targetPerClass / 2) training images each; \(plan.probeSize) held-out images form the probe set shared by both runs.
         - **Scratch**: LittleConv (4 × conv-BN-ReLU-pool, 32–256 channels) with augmentation, AdamW, \(plan.scratchEpochs) epochs.
         - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD (the backbone at a tenth of the learning rate), without augmentation as in the study, \(plan.finetuneEpochs) epochs.
         - Dumps at the first, middle and last epochs with the `logit` target; the last checkpoints probed again with the `prob` target.
