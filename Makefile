@@ -5,11 +5,16 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcair
                 pkg-config python3-h5py python3-nbformat
 DEMO_ARGS ?=
 
-.PHONY: demo test deps build release clean
+.PHONY: demo demo-fashion-mnist test deps build release clean
 
 ## demo: build in release mode and run the whole study on built-in synthetic data
 demo: deps release
 	.build/release/loupe demo $(DEMO_ARGS)
+
+## demo-fashion-mnist: the same study on Fashion-MNIST (installs Debian's dataset-fashion-mnist)
+demo-fashion-mnist: deps release
+	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dataset-fashion-mnist; }
+	.build/release/loupe demo --data fashion-mnist --out notebooks-out/demo-fashion-mnist --runs runs/demo-fashion-mnist $(DEMO_ARGS)
 
 ## test: build and run every test (XCTest and Swift Testing)
 test: deps
