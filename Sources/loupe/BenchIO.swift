@@ -84,7 +84,8 @@ extension Bench {
             discussion: """
             Trains one epoch of each model on the demo's target set (256 training images, 64 px; 8 classes), then
             dumps the 256-image probe set with the default layers, storage and compression, and reports both times
-            and the dump's MB/s. The epoch includes the pass over the 256 validation images the probe set is drawn
+            the dump's MB/s, and the CPU seconds (user + system, all threads) the dump took, which other load on the
+            machine inflates less than wall time. The epoch includes the pass over the 256 validation images the probe set is drawn
             from. --train-size grows the training split only (the validation split and probe set stay 256 images),
             to show at which training-set size a dump becomes a small fraction of an epoch.
             --profile then repeats the dump's stages one after another, each timed on its own (prepare images,
@@ -121,7 +122,7 @@ extension Bench {
                 for name in names { _ = try ModelSpec.architecture(named: name) }
                 let folder = NSTemporaryDirectory() + "loupe-bench-dump-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: folder) }
-                print("model       train  epoch s  dump s  dump/epoch  dump MB  dump MB/s")
+                print("model       train  epoch s  dump s  dump/epoch  dump MB  dump MB/s  dump cpu s")
                 for model in names {
                     let perClass = trainSize / 8 + Dump.validationPerClass
                     var c = TrainConfig()
@@ -139,19 +140,28 @@ extension Bench {
                     let job = ProbeJob(model: trainer.model, probe: probe, options: DumpOptions(storage: storage, compression: packing),
                                        epoch: 1, run: model, seed: 0, quiet: true)
                     let path = folder + "/\(model)-dump.h5"
-                    var times: [Double] = []
+                    var times: [Double] = [], cpu: [Double] = []
                     for _ in 0..<repeats {
-                        let t0 = Date()
+                        let t0 = Date(), c0 = Dump.cpuSeconds()
                         try job.write(to: path)
                         times.append(Date().timeIntervalSince(t0))
+                        cpu.append(Dump.cpuSeconds() - c0)
                     }
-                    let dumpSeconds = times.sorted()[times.count / 2]
+                    let dumpSeconds = times.sorted()[times.count / 2], dumpCPU = cpu.sorted()[cpu.count / 2]
                     let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
                     let train = trainer.split.train.count
-                    print("\(model.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%5d", train))  \(String(format: "%7.2f", epochSeconds))  \(String(format: "%6.2f", dumpSeconds))  \(String(format: "%9.1f%%", 100 * dumpSeconds / epochSeconds))  \(String(format: "%7.1f", bytes / 1e6))  \(String(format: "%9.0f", bytes / 1e6 / dumpSeconds))")
+                    print("\(model.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%5d", train))  \(String(format: "%7.2f", epochSeconds))  \(String(format: "%6.2f", dumpSeconds))  \(String(format: "%9.1f%%", 100 * dumpSeconds / epochSeconds))  \(String(format: "%7.1f", bytes / 1e6))  \(String(format: "%9.0f", bytes / 1e6 / dumpSeconds))  \(String(format: "%10.2f", dumpCPU))")
                     if profile { try stages(job, path: folder + "/\(model)-stages.h5") }
                 }
             }
+        }
+
+        /// User + system CPU seconds of this process so far, all threads.
+        static func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            let t = { (v: timeval) in Double(v.tv_sec) + Double(v.tv_usec) * 1e-6 }
+            return t(usage.ru_utime) + t(usage.ru_stime)
         }
 
         /// The dump's stages run one after another, each timed on its own (the real dump may overlap them).
