@@ -83,7 +83,7 @@ extension Bench {
             abstract: "Wall time of a probe dump (defaults) against one training epoch on the synthetic demo configuration.",
             discussion: """
             Trains one epoch of each model on the demo's target set (256 training images, 64 px; 8 classes), then
-            dumps the 256-image probe set with the default layers, storage and compression, and reports both times
+            dumps the 256-image probe set with the default layers, storage and compression, and reports both times,
             the dump's MB/s, and the CPU seconds (user + system, all threads) the dump took, which other load on the
             machine inflates less than wall time. The epoch includes the pass over the 256 validation images the probe set is drawn
             from. --train-size grows the training split only (the validation split and probe set stay 256 images),
