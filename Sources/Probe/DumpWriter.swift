@@ -71,72 +71,183 @@ public struct DumpRows: Sendable {
 /// name is complete (docs/run-format.md).
 public enum DumpWriter {
     /// Creates `path`, calls `produce` with an `emit` function that appends rows in order, then commits.
+    ///
+    /// A writer thread stores batch k (float16 conversion and HDF5 writes) while `produce` computes batch
+    /// k + 1; `emit` waits until the previous batch is stored, so at most two batches of rows are held.
+    /// A failed write makes the next `emit` (or `write` itself) throw the writer's error.
     public static func write(_ path: String, header: DumpHeader, produce: (_ emit: (DumpRows) throws -> Void) throws -> Void) throws {
         try HDF5File.writeAtomically(path) { file in
-            try RunFormat.stamp(file, format: RunFormat.dumpFormat, version: RunFormat.dumpVersion)
-            try file.setAttribute("epoch", header.epoch)
-            try file.setAttribute("model", header.model)
-            try file.setAttribute("run", header.run)
-            try file.setAttribute("target", header.target.rawValue)
-            try file.setAttribute("mode", header.mode)
-            try file.setAttribute("dtype", header.storage.rawValue)
-            try file.setAttribute("normalization_mean", .doubles(header.normalizationMean))
-            try file.setAttribute("normalization_std", .doubles(header.normalizationStd))
-            try file.setAttribute("image_size", header.imageSize)
-            try file.setAttribute("seed", .int(Int64(bitPattern: header.seed)))
-            try file.setAttribute("layers", .strings(header.layers.map(\.name)))
-            let n = header.sampleCount, s = header.imageSize, k = header.classes.count
-            try file.write(RunFormat.Dump.classes, strings: header.classes)
-            let images = try file.createDataset(RunFormat.Dump.images, type: .uint8, shape: [n, s, s, header.imageChannels],
-                                                chunk: [1, s, s, header.imageChannels], compression: .deflate(level: 1, shuffle: false))
-            let labels = try file.createDataset(RunFormat.Dump.labels, type: .int32, shape: [n])
-            let meanRGB = try file.createDataset(RunFormat.Dump.meanRGB, type: .float32, shape: [n, 3])
-            let background = header.hasBackground ? try file.createDataset(RunFormat.Dump.background, type: .float32, shape: [n, 3]) : nil
-            let box = header.hasBox ? try file.createDataset(RunFormat.Dump.box, type: .float32, shape: [n, 4]) : nil
-            let mask = header.hasMask ? try file.createDataset(RunFormat.Dump.mask, type: .uint8, shape: [n, s, s], chunk: [1, s, s],
-                                                               compression: .deflate(level: 1, shuffle: false)) : nil
-            let logits = try file.createDataset(RunFormat.Dump.logits, type: .float32, shape: [n, k])
-            let probabilities = try file.createDataset(RunFormat.Dump.probabilities, type: .float32, shape: [n, k])
-            let targets = try file.createDataset(RunFormat.Dump.targetValues, type: .float32, shape: [n])
-            let embedding = try file.createDataset(RunFormat.Dump.embedding, type: .float32, shape: [n, header.embeddingSize])
-            var activations: [String: HDF5Dataset] = [:], gradients: [String: HDF5Dataset] = [:]
-            for (name, shape) in header.layers {
-                let full = [n] + shape, chunk = [1] + shape
-                activations[name] = try file.createDataset(RunFormat.Dump.activation(name), type: header.storage, shape: full,
-                                                           chunk: chunk, compression: header.compression)
-                gradients[name] = try file.createDataset(RunFormat.Dump.gradient(name), type: header.storage, shape: full,
-                                                         chunk: chunk, compression: header.compression)
+            let sink = try DumpSink(file: file, header: header)
+            let handoff = RowHandoff()
+            let finished = DispatchSemaphore(value: 0)
+            let writer = Thread {
+                defer { finished.signal() }
+                while let item = handoff.next() {
+                    do { try sink.append(item.rows, at: item.start) } catch { handoff.fail(error); return }
+                    handoff.stored()
+                }
             }
-            var ids: [String] = []
+            writer.name = "loupe dump writer"
+            writer.start()
             var row = 0
-            try produce { rows in
-                let samples = rows.samples
-                let b = samples.labels.count
-                guard row + b <= n else {
-                    throw LoupeError.invalidInput("probe produced more than the \(n) samples the dump was sized for")
+            var producerError: Error?
+            do {
+                try produce { rows in
+                    // Checked here, not on the writer: a malformed batch fails at once, before anything is queued.
+                    try sink.check(rows, at: row)
+                    try handoff.put(rows, at: row)
+                    row += rows.samples.labels.count
                 }
-                try images.writeRows(start: row, samples.images)
-                try labels.writeRows(start: row, samples.labels.map { Int32($0) })
-                try meanRGB.writeRows(start: row, samples.meanRGB)
-                if let background, let values = samples.background { try background.writeRows(start: row, values) }
-                if let box, let values = samples.box { try box.writeRows(start: row, values) }
-                if let mask, let values = samples.mask { try mask.writeRows(start: row, values) }
-                try logits.writeRows(start: row, rows.logits)
-                try probabilities.writeRows(start: row, rows.probabilities)
-                try targets.writeRows(start: row, rows.targetValues)
-                try embedding.writeRows(start: row, rows.embedding)
-                for (name, dataset) in activations {
-                    guard let a = rows.activations[name], let g = rows.gradients[name] else {
-                        throw LoupeError.invalidInput("layer '\(name)' was not recorded in this batch")
-                    }
-                    try dataset.writeRows(start: row, a.storage)
-                    try gradients[name]!.writeRows(start: row, g.storage)
-                }
-                ids += samples.ids
-                row += b
+            } catch {
+                producerError = error
             }
-            guard row == n else { throw LoupeError.invalidInput("probe produced \(row) samples, the dump expects \(n)") }
-            try file.write(RunFormat.Dump.ids, strings: ids)
+            handoff.close()
+            finished.wait()
+            // The writer's error first: the producer's is then usually the same one, rethrown by `emit`.
+            if let error = handoff.failure ?? producerError { throw error }
+            guard row == header.sampleCount else {
+                throw LoupeError.invalidInput("probe produced \(row) samples, the dump expects \(header.sampleCount)")
+            }
+            try file.write(RunFormat.Dump.ids, strings: sink.ids)
         }
+    }
+}
+
+/// The datasets of one dump being written, and the rows written so far.
+///
+/// Used by one thread at a time: the caller creates it, the writer thread appends while rows are produced,
+/// and the caller reads `ids` after the writer has finished (ordered by a semaphore).
+private final class DumpSink: @unchecked Sendable {
+    let header: DumpHeader
+    let images, labels, meanRGB, logits, probabilities, targets, embedding: HDF5Dataset
+    let background, box, mask: HDF5Dataset?
+    /// Activation and gradient dataset per recorded layer, in header order.
+    let layers: [(name: String, activation: HDF5Dataset, gradient: HDF5Dataset)]
+    private(set) var ids: [String] = []
+
+    init(file: HDF5File, header: DumpHeader) throws {
+        self.header = header
+        try RunFormat.stamp(file, format: RunFormat.dumpFormat, version: RunFormat.dumpVersion)
+        try file.setAttribute("epoch", header.epoch)
+        try file.setAttribute("model", header.model)
+        try file.setAttribute("run", header.run)
+        try file.setAttribute("target", header.target.rawValue)
+        try file.setAttribute("mode", header.mode)
+        try file.setAttribute("dtype", header.storage.rawValue)
+        try file.setAttribute("normalization_mean", .doubles(header.normalizationMean))
+        try file.setAttribute("normalization_std", .doubles(header.normalizationStd))
+        try file.setAttribute("image_size", header.imageSize)
+        try file.setAttribute("seed", .int(Int64(bitPattern: header.seed)))
+        try file.setAttribute("layers", .strings(header.layers.map(\.name)))
+        let n = header.sampleCount, s = header.imageSize, k = header.classes.count
+        try file.write(RunFormat.Dump.classes, strings: header.classes)
+        images = try file.createDataset(RunFormat.Dump.images, type: .uint8, shape: [n, s, s, header.imageChannels],
+                                        chunk: [1, s, s, header.imageChannels], compression: .deflate(level: 1, shuffle: false))
+        labels = try file.createDataset(RunFormat.Dump.labels, type: .int32, shape: [n])
+        meanRGB = try file.createDataset(RunFormat.Dump.meanRGB, type: .float32, shape: [n, 3])
+        background = header.hasBackground ? try file.createDataset(RunFormat.Dump.background, type: .float32, shape: [n, 3]) : nil
+        box = header.hasBox ? try file.createDataset(RunFormat.Dump.box, type: .float32, shape: [n, 4]) : nil
+        mask = header.hasMask ? try file.createDataset(RunFormat.Dump.mask, type: .uint8, shape: [n, s, s], chunk: [1, s, s],
+                                                       compression: .deflate(level: 1, shuffle: false)) : nil
+        logits = try file.createDataset(RunFormat.Dump.logits, type: .float32, shape: [n, k])
+        probabilities = try file.createDataset(RunFormat.Dump.probabilities, type: .float32, shape: [n, k])
+        targets = try file.createDataset(RunFormat.Dump.targetValues, type: .float32, shape: [n])
+        embedding = try file.createDataset(RunFormat.Dump.embedding, type: .float32, shape: [n, header.embeddingSize])
+        layers = try header.layers.map { name, shape in
+            let full = [n] + shape, chunk = [1] + shape
+            return (name,
+                    try file.createDataset(RunFormat.Dump.activation(name), type: header.storage, shape: full, chunk: chunk,
+                                           compression: header.compression),
+                    try file.createDataset(RunFormat.Dump.gradient(name), type: header.storage, shape: full, chunk: chunk,
+                                           compression: header.compression))
+        }
+    }
+
+    /// Throws when `rows` would not fit at row `start` or lack a recorded layer. Reads only immutable state.
+    func check(_ rows: DumpRows, at start: Int) throws {
+        let n = header.sampleCount
+        guard start + rows.samples.labels.count <= n else {
+            throw LoupeError.invalidInput("probe produced more than the \(n) samples the dump was sized for")
+        }
+        for (name, _) in header.layers where rows.activations[name] == nil || rows.gradients[name] == nil {
+            throw LoupeError.invalidInput("layer '\(name)' was not recorded in this batch")
+        }
+    }
+
+    func append(_ rows: DumpRows, at row: Int) throws {
+        let samples = rows.samples
+        try images.writeRows(start: row, samples.images)
+        try labels.writeRows(start: row, samples.labels.map { Int32($0) })
+        try meanRGB.writeRows(start: row, samples.meanRGB)
+        if let background, let values = samples.background { try background.writeRows(start: row, values) }
+        if let box, let values = samples.box { try box.writeRows(start: row, values) }
+        if let mask, let values = samples.mask { try mask.writeRows(start: row, values) }
+        try logits.writeRows(start: row, rows.logits)
+        try probabilities.writeRows(start: row, rows.probabilities)
+        try targets.writeRows(start: row, rows.targetValues)
+        try embedding.writeRows(start: row, rows.embedding)
+        for (name, activation, gradient) in layers {
+            try activation.writeRows(start: row, rows.activations[name]!.storage)
+            try gradient.writeRows(start: row, rows.gradients[name]!.storage)
+        }
+        ids += samples.ids
+    }
+}
+
+/// A one-batch handoff from the producing thread to the writer thread.
+///
+/// `put` returns once the writer has stored the previous batch, so the producer can be at most one batch
+/// ahead: memory stays at two batches of rows however long the probe set is.
+private final class RowHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: (rows: DumpRows, start: Int)?
+    private var busy = false
+    private var closed = false
+    private(set) var failure: Error?
+
+    /// Queues `rows` for the writer; throws the writer's error if a write has failed.
+    func put(_ rows: DumpRows, at start: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while (busy || pending != nil) && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        pending = (rows, start)
+        condition.broadcast()
+    }
+
+    /// The next batch to store, or nil once the producer is done (or a write failed).
+    func next() -> (rows: DumpRows, start: Int)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending == nil && !closed { condition.wait() }
+        guard let item = pending, failure == nil else { return nil }
+        pending = nil
+        busy = true
+        return item
+    }
+
+    /// The batch taken by `next` is on disk.
+    func stored() {
+        condition.lock()
+        busy = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ error: Error) {
+        condition.lock()
+        failure = error
+        busy = false
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// No more batches: the writer stores what is pending, then stops.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

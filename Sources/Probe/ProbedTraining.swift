@@ -90,7 +90,8 @@ public struct ProbeJob {
         self.quiet = quiet
     }
 
-    public func write(to path: String) throws {
+    /// The dump's header: layers resolved against the model, metadata presence read from the probe set.
+    public func header() throws -> DumpHeader {
         let size = probe.transform.outputSize
         let layers = try DumpLayers.resolve(options.layers, model: model, imageSize: size)
         let presence = try probe.metadataPresence()
@@ -106,8 +107,14 @@ public struct ProbeJob {
         header.hasBackground = presence.background
         header.hasBox = presence.box
         header.hasMask = presence.mask
+        return header
+    }
+
+    public func write(to path: String) throws {
+        let header = try header()
+        let presence = (background: header.hasBackground, box: header.hasBox, mask: header.hasMask)
         let bar = ProgressBar("dump epoch \(epoch)", total: probe.indices.count, quiet: quiet)
-        try Prober(network: model, target: options.target, layers: layers.map(\.name))
+        try Prober(network: model, target: options.target, layers: header.layers.map(\.name))
             .write(to: path, header: header, batchCount: probe.batchCount, prepare: { try probe.batch($0, presence: presence) }, progress: bar)
         bar.finish()
     }

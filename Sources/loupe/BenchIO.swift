@@ -82,31 +82,53 @@ extension Bench {
             commandName: "dump",
             abstract: "Wall time of a probe dump (defaults) against one training epoch on the synthetic demo configuration.",
             discussion: """
-            Trains one epoch of each model on the demo's target set (256 training images, 64 px), then dumps the
-            256-image probe set with the default layers, storage and compression, and reports both times and the
-            dump's MB/s.
+            Trains one epoch of each model on the demo's target set (256 training images, 64 px; 8 classes), then
+            dumps the 256-image probe set with the default layers, storage and compression, and reports both times,
+            the dump's MB/s, and the CPU seconds (user + system, all threads) the dump took, which other load on the
+            machine inflates less than wall time. The epoch includes the pass over the 256 validation images the probe set is drawn
+            from. --train-size grows the training split only (the validation split and probe set stay 256 images),
+            to show at which training-set size a dump becomes a small fraction of an epoch.
+            --profile then repeats the dump's stages one after another, each timed on its own (prepare images,
+            forward, target and backward, HDF5 write with float16 conversion), and lists the slowest layers.
             Examples:
               loupe bench dump
               loupe bench dump --dtype float32 --compression deflate1
+              loupe bench dump --models resnet18 --train-size 4096 --profile
             """)
 
         @Option(help: "Storage type of the dump: float16 or float32.") var dtype = "float16"
         @Option(help: "Dump compression: none or deflate[1-9].") var compression = "none"
         @Option(help: "Compute threads.") var threads = 2
+        @Option(help: "Comma-separated models to measure.") var models = "littleconv,resnet18"
+        @Option(help: "Training images per epoch (a multiple of 8, the number of classes); 256 is the demo's.")
+        var trainSize = 256
+        @Option(help: "Timed dumps per model (median reported).") var repeats = 1
+        @Flag(help: "Also time the dump's stages separately (stderr).") var profile = false
+
+        /// Validation images per class: the probe set is all of them (8 × 32 = 256).
+        static let validationPerClass = 32
+
+        func validate() throws {
+            guard trainSize >= 8, trainSize % 8 == 0 else { throw ValidationError("--train-size must be a positive multiple of 8") }
+            guard repeats >= 1, threads >= 1 else { throw ValidationError("--repeats and --threads must be at least 1") }
+        }
 
         func run() throws {
             try reportingErrors {
                 guard let storage = HDF5ElementType(rawValue: dtype), let packing = HDF5Compression(parsing: compression) else {
                     throw LoupeError.invalidInput("--dtype float16|float32 and --compression none|deflate[1-9]")
                 }
+                let names = models.split(separator: ",").map(String.init)
+                for name in names { _ = try ModelSpec.architecture(named: name) }
                 let folder = NSTemporaryDirectory() + "loupe-bench-dump-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: folder) }
-                print("model       epoch s  dump s  dump/epoch  dump MB  dump MB/s")
-                for model in ["littleconv", "resnet18"] {
+                print("model       train  epoch s  dump s  dump/epoch  dump MB  dump MB/s  dump cpu s")
+                for model in names {
+                    let perClass = trainSize / 8 + Dump.validationPerClass
                     var c = TrainConfig()
                     c.model = model
-                    c.data = "synthetic:split=target,per-class=64,seed=0,size=64"
-                    c.validationFraction = 0.5
+                    c.data = "synthetic:split=target,per-class=\(perClass),seed=0,size=64"
+                    c.validationFraction = Double(Dump.validationPerClass) / Double(perClass)
                     c.epochs = 1
                     c.threads = threads
                     c.probeSize = 256
@@ -115,15 +137,66 @@ extension Bench {
                     try trainer.run()
                     let epochSeconds = trainer.metrics[0].seconds
                     let probe = ProbedTraining.probeSet(of: trainer, batchSize: DumpOptions().batchSize)
+                    let job = ProbeJob(model: trainer.model, probe: probe, options: DumpOptions(storage: storage, compression: packing),
+                                       epoch: 1, run: model, seed: 0, quiet: true)
                     let path = folder + "/\(model)-dump.h5"
-                    let t0 = Date()
-                    try ProbeJob(model: trainer.model, probe: probe, options: DumpOptions(storage: storage, compression: packing), epoch: 1,
-                                 run: model, seed: 0, quiet: true).write(to: path)
-                    let dumpSeconds = Date().timeIntervalSince(t0)
+                    var times: [Double] = [], cpu: [Double] = []
+                    for _ in 0..<repeats {
+                        let t0 = Date(), c0 = Dump.cpuSeconds()
+                        try job.write(to: path)
+                        times.append(Date().timeIntervalSince(t0))
+                        cpu.append(Dump.cpuSeconds() - c0)
+                    }
+                    let dumpSeconds = times.sorted()[times.count / 2], dumpCPU = cpu.sorted()[cpu.count / 2]
                     let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
-                    print("\(model.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%7.2f", epochSeconds))  \(String(format: "%6.2f", dumpSeconds))  \(String(format: "%9.1f%%", 100 * dumpSeconds / epochSeconds))  \(String(format: "%7.1f", bytes / 1e6))  \(String(format: "%9.0f", bytes / 1e6 / dumpSeconds))")
+                    let train = trainer.split.train.count
+                    print("\(model.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%5d", train))  \(String(format: "%7.2f", epochSeconds))  \(String(format: "%6.2f", dumpSeconds))  \(String(format: "%9.1f%%", 100 * dumpSeconds / epochSeconds))  \(String(format: "%7.1f", bytes / 1e6))  \(String(format: "%9.0f", bytes / 1e6 / dumpSeconds))  \(String(format: "%10.2f", dumpCPU))")
+                    if profile { try stages(job, path: folder + "/\(model)-stages.h5") }
                 }
             }
+        }
+
+        /// User + system CPU seconds of this process so far, all threads.
+        static func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            let t = { (v: timeval) in Double(v.tv_sec) + Double(v.tv_usec) * 1e-6 }
+            return t(usage.ru_utime) + t(usage.ru_stime)
+        }
+
+        /// The dump's stages run one after another, each timed on its own (the real dump may overlap them).
+        func stages(_ job: ProbeJob, path: String) throws {
+            let header = try job.header()
+            let presence = (background: header.hasBackground, box: header.hasBox, mask: header.hasMask)
+            let prober = Prober(network: job.model, target: job.options.target, layers: header.layers.map(\.name))
+            let record = Set(prober.layers), k = header.classes.count
+            var prepare = 0.0, forward = 0.0, backward = 0.0
+            var rows: [DumpRows] = []
+            job.model.layerTimes = [:]
+            defer { job.model.layerTimes = nil }
+            for index in 0..<job.probe.batchCount {
+                var t = Date()
+                let batch = try job.probe.batch(index, presence: presence)
+                prepare += Date().timeIntervalSince(t)
+                t = Date()
+                let (logits, embedding, activations) = try job.model.probeForward(batch.input, record: record)
+                forward += Date().timeIntervalSince(t)
+                t = Date()
+                let (values, dLogits) = job.options.target.evaluate(logits: logits.storage, labels: batch.labels, classes: k)
+                let gradients = try job.model.probeBackward(Tensor(shape: logits.shape, storage: dLogits))
+                backward += Date().timeIntervalSince(t)
+                rows.append(DumpRows(samples: batch.samples, logits: logits.storage, probabilities: logits.storage, targetValues: values,
+                                     embedding: embedding.storage, activations: activations, gradients: gradients))
+            }
+            let layerTimes = job.model.layerTimes ?? [:]
+            let t = Date()
+            try DumpWriter.write(path, header: header) { emit in for r in rows { try emit(r) } }
+            let write = Date().timeIntervalSince(t)
+            let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            log(String(format: "  stages, %@ (s): prepare %.2f  forward %.2f  target+backward %.2f  write %.2f  (sum %.2f)",
+                       job.model.name, prepare, forward, backward, write, prepare + forward + backward + write))
+            let top = layerTimes.filter { !$0.key.contains(".") || $0.key.hasPrefix("features.") }.sorted { $0.value > $1.value }.prefix(10)
+            log("  slowest top-level layers (s): " + top.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
         }
     }
 }

@@ -128,4 +128,36 @@ struct ProberTests {
         p.waitUntilExit()
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "float16 [0, 2, 3, 0, 2, 3] 4")
     }
+
+    @Test("a write that fails on the writer thread surfaces as its typed error and leaves no file behind")
+    func writerErrorSurfaces() throws {
+        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let header = DumpHeader(epoch: 0, model: "tiny", run: "unit", target: .logit, normalizationMean: [0.5, 0.5, 0.5],
+                                normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
+                                classes: ["a", "b", "c", "d"], sampleCount: 12, layers: [("hidden", [hiddenSize, 1, 1])],
+                                embeddingSize: hiddenSize)
+        let net = TinyNetwork(inputs: inputs, hidden: hiddenSize, classes: k, seed: 1)
+        let prober = Prober(network: net, target: .logit, layers: ["hidden"])
+        let path = folder + "/epoch-0000.h5"
+        var emitted = 0
+        #expect(throws: HDF5Error.self) {
+            try DumpWriter.write(path, header: header) { emit in
+                for i in 0..<4 {
+                    var rows = try prober.capture(makeBatch(seed: UInt64(i)), classes: k)
+                    // Batch 1's activation is one value short: HDF5Dataset.writeRows rejects it on the writer thread.
+                    if i == 1 {
+                        let short = rows.activations["hidden"]!.storage.dropLast()
+                        rows.activations["hidden"] = Tensor(shape: [short.count], storage: Array(short))
+                    }
+                    try emit(rows)
+                    emitted += 1
+                }
+            }
+        }
+        // Batch 2's emit waits for batch 1 to be stored, so it is the one that throws.
+        #expect(emitted == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "no final or temporary file may remain")
+    }
 }

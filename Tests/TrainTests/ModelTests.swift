@@ -96,6 +96,27 @@ import Testing
         #expect(model.parameters.filter { $0.name.hasPrefix("fc.") }.allSatisfy { $0.group == .head })
     }
 
+    @Test func lowestRecordedStageRunsNoBackward() throws {
+        // Probing: eval mode, no parameter or input gradients. layer1's output gradient is known before
+        // layer1's backward would run, so that backward is skipped; the gradients must not change.
+        let model = try Self.tinyResNet()
+        model.threads = 2
+        let x = GradientCheck.random([3, 3, 32, 32], seed: 7)
+        let logits = try model.forward(x, mode: .eval, record: ["layer1.0.conv1", "layer1", "layer3"])
+        let dLogits = GradientCheck.random(logits.shape, seed: 8)
+        try model.backward(dLogits, needParameterGradients: false, needInputGradient: false)
+        let deep = model.recordedGradients
+
+        _ = try model.forward(x, mode: .eval, record: ["layer1", "layer3"])
+        model.layerTimes = [:]
+        try model.backward(dLogits, needParameterGradients: false, needInputGradient: false)
+        #expect(model.recordedGradients["layer1"] == deep["layer1"])
+        #expect(model.recordedGradients["layer3"] == deep["layer3"])
+        #expect(model.layerTimes?["layer2 backward"] != nil)
+        #expect(model.layerTimes?["layer1 backward"] == nil)
+        model.layerTimes = nil
+    }
+
     @Test func stateDictRoundTripAndSkipping() throws {
         let a = try Self.tinyResNet(seed: 1), b = try Self.tinyResNet(seed: 2)
         let x = GradientCheck.random([2, 3, 16, 16], seed: 6)

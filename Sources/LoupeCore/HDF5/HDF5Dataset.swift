@@ -85,9 +85,11 @@ public final class HDF5Dataset: HDF5Attributed {
     private func write<T: HDF5Scalar>(_ values: [T], selection: (start: Int, rows: Int)?) throws {
         HDF5Library.start()
         try requireCompatible(T.hdf5Type)
-        // Converting float32 → float16 in Swift is faster than HDF5's soft conversion path.
-        if elementType == .float16, let floats = values as? [Float] {
-            return try write(HalfConversion.half(floats), selection: selection)
+        // Converting float32 → float16 in Swift is faster than HDF5's soft conversion path. The type test,
+        // not `values as? [Float]`: in unspecialised generic code that cast copies element by element
+        // (`_arrayConditionalCast`), which cost more than the conversion and the write together.
+        if elementType == .float16, T.self == Float.self {
+            return try write(HalfConversion.half(unsafeBitCast(values, to: [Float].self)), selection: selection)
         }
         let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
         try withSelection(selection) { memSpace, fileSpace in
@@ -127,7 +129,8 @@ public final class HDF5Dataset: HDF5Attributed {
         let n = selection.map { $0.rows * shape.dropFirst().reduce(1, *) } ?? count
         if elementType == .float16, T.self == Float.self {
             let halves: [Float16] = try read(selection: selection)
-            return HalfConversion.float(halves) as! [T]
+            // T is Float here; `as! [T]` would cast element by element (see `write`).
+            return unsafeBitCast(HalfConversion.float(halves), to: [T].self)
         }
         var out = [T](repeating: T(), count: n)
         let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())

@@ -231,17 +231,22 @@ public final class Model {
         g = .empty
         if let spineName, ctx.wants(spineName) { ctx.gradients[spineName] = h }
 
-        // Layers at or below index i still need a backward pass when this is true.
-        var needed = [Bool](repeating: needInputGradient, count: spine.count)
-        var below = needInputGradient
+        // needed[i]: spine[i] must run backward, because something below its output wants a gradient: its
+        // input, its parameters, or a recorded layer inside it. The gradient at its output alone is recorded
+        // before its backward runs, so the lowest recorded stage (ResNet's `layer1`) costs no backward pass.
+        var needed = [Bool](repeating: false, count: spine.count)
+        var inputWanted = needInputGradient
         for (i, layer) in spine.enumerated() {
-            below = below || (needParameterGradients && layer.parameters.contains { !$0.isFrozen })
-                || !spineNames[i].isDisjoint(with: ctx.record)
-            needed[i] = below
+            var inside = spineNames[i]
+            inside.remove(layer.name)
+            needed[i] = inputWanted || (needParameterGradients && layer.parameters.contains { !$0.isFrozen })
+                || !inside.isDisjoint(with: ctx.record)
+            inputWanted = needed[i] || ctx.wants(layer.name)
         }
         for i in spine.indices.reversed() {
             guard needed[i] else {
-                ctx.pool.recycle(h)
+                // Nothing below wants a gradient (needed[] only grows upwards); keep this output's if asked.
+                if ctx.wants(spine[i].name) { ctx.gradients[spine[i].name] = h } else { ctx.pool.recycle(h) }
                 return .empty
             }
             let next = ctx.backward(spine[i], h)
