@@ -91,6 +91,39 @@ func collect(_ stream: BatchStream) throws -> [Batch] {
         #expect(try stream.next() == nil)
     }
 
+    @Test("with replacing on, an unreadable sample is replaced by the next readable one, with one warning in all")
+    func unreadableSamplesAreReplacedDeterministically() throws {
+        let data = FailingDataset(inner: toy, failing: [5, 6, 17])
+        let warnings = WarningLog()
+        let loader = try BatchLoader(dataset: data, indices: Array(0..<23), batchSize: 4, transform: Preprocessor(outputSize: 4, normalization: identity),
+                                     seed: 3, replacesUnreadable: true, warn: { warnings.append($0) })
+        let first = try collect(loader.epoch(0)), second = try collect(loader.epoch(1))
+        for batches in [first, second] {
+            let seen = batches.flatMap(\.indices)
+            #expect(seen.count == 23)
+            #expect(Set(seen).isDisjoint(with: [5, 6, 17]))
+            for b in batches { #expect(b.labels == b.indices.map { toy.label(at: $0) }) }
+        }
+        // 5 and 6 are both replaced by 7 (the next readable index), 17 by 18.
+        #expect(first.flatMap(\.indices).filter { $0 == 7 }.count == 3)
+        #expect(first.flatMap(\.indices).filter { $0 == 18 }.count == 2)
+        #expect(loader.unreadableIndices == [5, 6, 17])
+        #expect(warnings.lines.count == 3, "\(warnings.lines)")
+        #expect(warnings.lines.contains { $0.contains("sample 17 cannot be read") && $0.contains("img17.jpg") && $0.contains("sample 18") })
+        // The same epoch again: the same batches, bit for bit, whatever the threads did.
+        let again = try collect(loader.epoch(0))
+        #expect(again.map(\.indices) == first.map(\.indices))
+        #expect(again.map(\.input.storage) == first.map(\.input.storage))
+    }
+
+    @Test("with every sample unreadable, replacing still ends in the original error")
+    func nothingReadableIsStillAnError() throws {
+        let data = FailingDataset(inner: toy, failing: Set(0..<23))
+        let loader = try BatchLoader(dataset: data, indices: Array(0..<23), batchSize: 4, transform: Preprocessor(outputSize: 4),
+                                     seed: 0, replacesUnreadable: true, warn: { _ in })
+        #expect(throws: LoupeError.self) { _ = try collect(loader.epoch(0)) }
+    }
+
     @Test func droppingAStreamEarlyStopsItsProducer() throws {
         let loader = try BatchLoader(dataset: toy, indices: Array(0..<23), batchSize: 1, transform: Preprocessor(outputSize: 4), seed: 0, prefetch: 1)
         for _ in 0..<20 {
@@ -127,4 +160,12 @@ func collect(_ stream: BatchStream) throws -> [Batch] {
 
 extension Batch: Equatable {
     public static func == (a: Batch, b: Batch) -> Bool { a.input == b.input && a.labels == b.labels && a.indices == b.indices }
+}
+
+/// Warnings collected from loader threads.
+final class WarningLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
 }

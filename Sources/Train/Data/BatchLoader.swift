@@ -28,11 +28,19 @@ public final class BatchLoader: Sendable {
     public let prefetch: Int
     /// Threads that fill one batch together.
     public let workers: Int
+    /// Replace a sample that fails to load (a truncated JPEG, say) by the next loadable one in `indices`,
+    /// with one warning per bad sample, instead of ending the epoch with its error.
+    public let replacesUnreadable: Bool
+    private let warn: @Sendable (String) -> Void
+    private let unreadable = LockedBox<Set<Int>>([])
+    private let warned = LockedBox<Set<Int>>([])
 
     /// - Throws: `LoupeError.invalidInput` for an empty index list, a batch size < 1, or an index
     ///   outside the dataset.
     public init(dataset: any Dataset, indices: [Int], batchSize: Int, transform: any SampleTransform, seed: UInt64,
-                shuffle: Bool = true, dropLast: Bool = false, prefetch: Int = 2, workers: Int = 2) throws {
+                shuffle: Bool = true, dropLast: Bool = false, prefetch: Int = 2, workers: Int = 2,
+                replacesUnreadable: Bool = false,
+                warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) }) throws {
         guard batchSize >= 1 else { throw LoupeError.invalidInput("batch size must be at least 1, got \(batchSize)") }
         guard !indices.isEmpty else { throw LoupeError.invalidInput("\(dataset.name): no samples to load") }
         if let bad = indices.first(where: { $0 < 0 || $0 >= dataset.count }) {
@@ -50,7 +58,12 @@ public final class BatchLoader: Sendable {
         self.dropLast = dropLast
         self.prefetch = max(1, prefetch)
         self.workers = max(1, workers)
+        self.replacesUnreadable = replacesUnreadable
+        self.warn = warn
     }
+
+    /// Dataset indices that failed to load so far (and were replaced).
+    public var unreadableIndices: Set<Int> { unreadable.value }
 
     public var batchesPerEpoch: Int {
         dropLast ? indices.count / batchSize : (indices.count + batchSize - 1) / batchSize
@@ -73,23 +86,24 @@ public final class BatchLoader: Sendable {
     }
 
     /// Fills `storage` (C × S × S per sample) with the transformed samples of `members`.
-    /// - Throws: the first error of `dataset.sample(at:)`.
-    func fill(_ storage: inout [Float], members: [Int], epoch: Int) throws {
+    /// - Returns: the dataset indices actually loaded: `members`, except where an unreadable sample was replaced.
+    /// - Throws: the first error of `dataset.sample(at:)` (when replacing, only if nothing in `indices` loads).
+    func fill(_ storage: inout [Float], members: [Int], epoch: Int) throws -> [Int] {
         let per = transform.outputChannels * transform.outputSize * transform.outputSize
         let firstError = LockedBox<Error?>(nil)
-        let dataset = dataset, transform = transform, seed = seed
+        let loaded = LockedBox(members)
         let workers = min(workers, members.count)
         storage.withUnsafeMutableBufferPointer { buffer in
             let target = SendableBuffer(buffer)
             let work: @Sendable (Int) -> Void = { worker in
                 for position in stride(from: worker, to: members.count, by: workers) {
-                    let index = members[position]
                     do {
-                        let sample = try dataset.sample(at: index)
-                        var rng = SeededGenerator(seed: SeedMix.combine(seed, UInt64(epoch), UInt64(index)))
-                        transform.write(sample, into: target.slice(position * per, per), rng: &rng)
+                        let (index, sample) = try self.loadable(members[position])
+                        var rng = SeededGenerator(seed: SeedMix.combine(self.seed, UInt64(epoch), UInt64(index)))
+                        self.transform.write(sample, into: target.slice(position * per, per), rng: &rng)
+                        if index != members[position] { loaded.withValue { $0[position] = index } }
                     } catch {
-                        if firstError.value == nil { firstError.value = error }
+                        firstError.withValue { if $0 == nil { $0 = error } }
                         return
                     }
                 }
@@ -97,6 +111,32 @@ public final class BatchLoader: Sendable {
             if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         }
         if let error = firstError.value { throw error }
+        return loaded.value
+    }
+
+    /// `index`'s sample or, when it cannot be read and replacing is on, the next readable one after it in
+    /// `indices` (wrapping): the same replacement every time, whatever the thread timing.
+    private func loadable(_ index: Int) throws -> (Int, Sample) {
+        guard replacesUnreadable else { return (index, try dataset.sample(at: index)) }
+        let start = indices.firstIndex(of: index) ?? 0
+        var firstError: Error?
+        for step in 0..<indices.count {
+            let candidate = step == 0 ? index : indices[(start + step) % indices.count]
+            if step > 0 && candidate == index { continue }
+            if unreadable.value.contains(candidate) { continue }
+            do {
+                let sample = try dataset.sample(at: candidate)
+                if step > 0 { unreadable.withValue { _ = $0.insert(index) } }
+                if step > 0, let firstError, warned.withValue({ $0.insert(index).inserted }) {
+                    warn("\(dataset.name): sample \(index) cannot be read (\(firstError)); using sample \(candidate) in its place")
+                }
+                return (candidate, sample)
+            } catch {
+                if firstError == nil { firstError = error }
+                if candidate != index { unreadable.withValue { _ = $0.insert(candidate) } }
+            }
+        }
+        throw firstError ?? LoupeError.invalidInput("\(dataset.name): no sample can be read")
     }
 }
 
@@ -132,9 +172,9 @@ public final class BatchStream: @unchecked Sendable {
                 ring[b % ringSize] = []
                 if storage.count != members.count * per { storage = [Float](repeating: 0, count: members.count * per) }
                 do {
-                    try loader.fill(&storage, members: members, epoch: epoch)
-                    let labels = members.map { loader.dataset.label(at: $0) }
-                    channel.put(.success(Batch(input: Tensor(shape: [members.count] + shape, storage: storage), labels: labels, indices: members)))
+                    let loaded = try loader.fill(&storage, members: members, epoch: epoch)
+                    let labels = loaded.map { loader.dataset.label(at: $0) }
+                    channel.put(.success(Batch(input: Tensor(shape: [members.count] + shape, storage: storage), labels: labels, indices: loaded)))
                     if full { ring[b % ringSize] = storage }
                 } catch {
                     channel.put(.failure(error))

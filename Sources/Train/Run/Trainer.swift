@@ -111,9 +111,9 @@ public final class Trainer {
     public func trainRemainingEpochs() throws {
         let train = try BatchLoader(dataset: dataset, indices: split.train, batchSize: config.batchSize,
                                     transform: trainTransform, seed: config.seed, shuffle: true,
-                                    dropLast: split.train.count >= config.batchSize * 2)
+                                    dropLast: split.train.count >= config.batchSize * 2, replacesUnreadable: true)
         let validation = try BatchLoader(dataset: dataset, indices: split.validation, batchSize: config.batchSize,
-                                         transform: evalTransform, seed: config.seed, shuffle: false)
+                                         transform: evalTransform, seed: config.seed, shuffle: false, replacesUnreadable: true)
         while epoch < config.epochs {
             let started = Date()
             let next = epoch + 1
