@@ -9,17 +9,16 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Reproduce the study end to end (built-in synthetic data by default) and write the report.",
         discussion: """
-        Pretrains ResNet-18 on 12 source classes (cached, so a second demo skips it), trains LittleConv from
-        scratch and fine-tunes the ResNet on 8 other classes with probe dumps, probes the last checkpoints
-        with the prob target, runs every analyzer and writes notebooks-out/demo/report.html and report.ipynb.
+        Pretrains ResNet-18 on 12 source classes (cached, so a second demo skips it), trains LittleConv from scratch and fine-tunes the ResNet on 8 other classes with probe dumps, probes the last checkpoints with the prob target, runs every analyzer and writes notebooks-out/demo/report.html and report.ipynb.
 
         Examples:
-          loupe demo                       # about 10 minutes on two cores, less with a cached backbone
+          loupe demo                       # ~7 min on 2 cores, ~2 once cached
           loupe demo --quick               # tiny sizes, a minute or two
           loupe demo --seed 3 --out notebooks-out/demo-seed3 --runs runs/demo-seed3
           loupe demo --pretrained resnet18-imagenet.safetensors
-          loupe demo --data fashion-mnist  # Fashion-MNIST: even labels pretrain, odd labels are the study
-          loupe demo --data folder:~/data/StanfordDogs --pretrained resnet18.safetensors --classes 8
+          loupe demo --data fashion-mnist  # even labels pretrain, odd ones are studied
+          loupe demo --data folder:~/data/StanfordDogs --classes 8 \\
+                     --pretrained resnet18.safetensors
         """)
 
     @Flag(help: "Tiny sizes (a minute or two); the findings are not expected to hold.") var quick = false
@@ -27,7 +26,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Folder for the training runs.") var runs = "runs/demo"
     @Option(help: "Seed of the data and every random choice.") var seed: UInt64 = 0
     @Option(help: "Compute threads.") var threads = 2
-    @Option(help: "Epochs of the scratch run (the transfer run gets half).") var epochs: Int?
+    @Option(help: "Epochs of both training runs (default 16; dumps at the first, middle and last).") var epochs: Int?
     @Option(help: "Use these ResNet-18 weights (.safetensors with torchvision keys, or a Loupe checkpoint) instead of pretraining.")
     var pretrained: String?
     @Option(help: "synthetic (built in), fashion-mnist[:DIR] (Debian's dataset-fashion-mnist) or folder:DIR (one folder per class; needs --pretrained).")
