@@ -74,9 +74,7 @@ extension Bench {
                     }
                 }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(results), as: UTF8.self))
+                    try printJSON(results)
                 } else {
                     printTable(results)
                 }
@@ -286,4 +284,11 @@ extension Bench {
             try! net.load(stateDict: values)
         }
     }
+}
+
+/// Prints `value` as pretty, key-sorted JSON on stdout: the `--json` output of the bench commands.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

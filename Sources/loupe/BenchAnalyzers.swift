@@ -43,10 +43,8 @@ extension Bench {
                 let times = records.map(\.seconds).sorted()
                 let median = times[times.count / 2]
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                     struct Out: Codable { var median: Double; var seconds: [Double]; var last: AnalyzerBench.PCARecord }
-                    print(String(decoding: try encoder.encode(Out(median: median, seconds: records.map(\.seconds), last: records.last!)), as: UTF8.self))
+                    try printJSON(Out(median: median, seconds: records.map(\.seconds), last: records.last!))
                 } else {
                     let r = records.last!
                     print(String(format: "PCA %d×%d, %d components (%@): median %.3f s over %d fits (min %.3f, max %.3f); first ratios %@",
@@ -93,9 +91,7 @@ extension Bench {
                 options.seed = seed
                 let r = try AnalyzerBench.tsne(file: file, options: options)
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                    try printJSON(r)
                 } else {
                     print(String(format: "t-SNE N=%d D=%d perplexity %g: %.2f s (affinities alone %.2f s), KL %.4f%@",
                                  r.n, r.d, r.perplexity, r.seconds, r.affinitySeconds, r.kl,

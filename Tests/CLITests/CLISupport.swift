@@ -13,13 +13,18 @@ let loupeBinary: String = {
 
 /// Runs `loupe` with `arguments`; returns exit status, stdout and stderr.
 func loupe(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: loupeBinary)
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["LOUPE_QUIET"] = "1"
     for (k, v) in environment { env[k] = v }
-    process.environment = env
+    return try runProcess(loupeBinary, arguments, environment: env)
+}
+
+/// Runs a program; returns exit status, stdout and stderr.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -117,26 +117,30 @@ public final class BatchLoader: Sendable {
     /// `index`'s sample or, when it cannot be read and replacing is on, the next readable one after it in
     /// `indices` (wrapping): the same replacement every time, whatever the thread timing.
     private func loadable(_ index: Int) throws -> (Int, Sample) {
-        guard replacesUnreadable else { return (index, try dataset.sample(at: index)) }
+        let failure: Error
+        do {
+            return (index, try dataset.sample(at: index))
+        } catch {
+            guard replacesUnreadable else { throw error }
+            failure = error
+        }
+        // Only an unreadable sample gets here, so the search below stays off the per-sample path.
+        unreadable.withValue { _ = $0.insert(index) }
         let start = indices.firstIndex(of: index) ?? 0
-        var firstError: Error?
-        for step in 0..<indices.count {
-            let candidate = step == 0 ? index : indices[(start + step) % indices.count]
-            if step > 0 && candidate == index { continue }
+        for step in 1..<indices.count {
+            let candidate = indices[(start + step) % indices.count]
             if unreadable.value.contains(candidate) { continue }
             do {
                 let sample = try dataset.sample(at: candidate)
-                if step > 0 { unreadable.withValue { _ = $0.insert(index) } }
-                if step > 0, let firstError, warned.withValue({ $0.insert(index).inserted }) {
-                    warn("\(dataset.name): sample \(index) cannot be read (\(firstError)); using sample \(candidate) in its place")
+                if warned.withValue({ $0.insert(index).inserted }) {
+                    warn("\(dataset.name): sample \(index) cannot be read (\(failure)); using sample \(candidate) in its place")
                 }
                 return (candidate, sample)
             } catch {
-                if firstError == nil { firstError = error }
-                if candidate != index { unreadable.withValue { _ = $0.insert(candidate) } }
+                unreadable.withValue { _ = $0.insert(candidate) }
             }
         }
-        throw firstError ?? LoupeError.invalidInput("\(dataset.name): no sample can be read")
+        throw failure
     }
 }
 
