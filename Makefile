@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core \
-                pkg-config python3-h5py python3-nbformat
+                pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest
+# Python test folders that exist in this checkout; each runs under pytest after the Swift tests.
+PYTHON_TESTS := $(wildcard python/tests)
 DEMO_ARGS ?=
 
 .PHONY: demo demo-fashion-mnist test deps build release clean
@@ -20,6 +22,7 @@ demo-fashion-mnist: deps release
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	@if [ -n "$(strip $(PYTHON_TESTS))" ]; then python3 -m pytest -q $(PYTHON_TESTS); fi
 
 ## deps: install the Debian packages Loupe links and tests against, when missing
 deps:
