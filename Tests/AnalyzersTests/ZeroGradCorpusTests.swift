@@ -113,4 +113,26 @@ struct ZeroGradCorpusTests {
         let sig = try evidence("sigmoid-prob-confident", "sigmoid-saturation")
         #expect(sig.contains("one output"))
     }
+
+    /// Other situations of the same kinds, made by recording fewer layers of the same PyTorch dumps
+    /// (what a user who hooks one layer sees).
+    @Test(arguments: [
+        ("dead-relu-preactivation", "block1", "dead-relu"),          // dead layer not recorded: constant logits
+        ("dead-relu-post-activation", "block2", "dead-relu"),        // only the closed ReLU's output: zero activations
+        ("nan-normalize-no-eps", "block1", "non-finite-gradients"),  // NaN only in the scores; block1 holds masked zeros
+        ("softmax-prob-confident", "block1", "softmax-saturation"),
+        ("missing-grads-no-grad-backbone", "block1", "missing-gradients"),
+        ("missing-grads-no-grad-backbone", "head", "healthy"),      // the trainable head alone is fine
+        ("unreached-box-head", "block2", "healthy"),
+        ("float16-flush", "block2", "float16-flush"),
+    ])
+    func fewerRecordedLayers(_ c: (String, String, String)) throws {
+        let out = TestDumps.temporaryFolder("corpus-layers")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let record = try AnalyzerRunner(quiet: true).run(ZeroGradAnalyzer(), files: [Self.folder + "/\(c.0).h5"], options: ["layers": c.1], out: out + "/out")
+        let ids: [String]
+        if case .array(let items)? = record.output.summary["diagnoses"] { ids = items.compactMap { $0["id"]?.stringValue } } else { ids = [] }
+        print("zero-grad corpus variant | \(c.0) layers=\(c.1) | \(c.2) | \(ids.first ?? "?") | \(record.output.summary["score"]?.doubleValue ?? .nan)")
+        #expect(ids.first == c.2, "\(c.0) with layers=\(c.1): \(ids)")
+    }
 }

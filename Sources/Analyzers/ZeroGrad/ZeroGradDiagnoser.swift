@@ -55,21 +55,32 @@ enum ZeroGradDiagnoser {
                 for i in c.stats.nonFinite.indices where c.stats.nonFinite[i] && i < v.count { v[i] = max(v[i], c.rank) }
                 latest[c.dump] = v
             }
+            // A sample whose scores are NaN/+∞ went non-finite in the forward pass: whatever its recorded
+            // gradients are (NaN, or the zeros a ReLU leaves of NaN), they are explained by it.
+            let badRow = o.replays.map { r in r.map { r in r.regimes.indices.map { r.regimes[$0] == .undefined || (r.margins[$0].isNaN && r.pTarget[$0].isNaN) } } }
             let m = mask { c, i in
+                if let rows = badRow[cells[c].dump], i < rows.count, rows[i] { return true }
                 guard let v = latest[cells[c].dump], i < v.count else { return false }
                 return cells[c].rank <= v[i]
             }
             if count(m) > 0 {
                 let bad = cells.indices.filter { cells[$0].stats.nonFinite.contains(true) }.sorted { cells[$0].rank < cells[$1].rank }
                 let samples = Set(bad.flatMap { c in cells[c].stats.nonFinite.indices.filter { cells[c].stats.nonFinite[$0] }.map { "\(cells[c].dump)/\($0)" } })
-                var evidence = ["\(samples.count) sample(s) have NaN or ±∞ gradients; first layer in network order where they appear: \(at(bad[0])), "
-                                + "last (nearest the output): \(at(bad[bad.count - 1]))",
-                                bad.prefix(6).map { c in "\(at(c)): \(cells[c].stats.nonFinite.filter { $0 }.count) samples, \(cells[c].stats.nanEntries) NaN and \(cells[c].stats.infEntries) ±∞ entries" }.joined(separator: "; ")]
-                let last = cells[bad[bad.count - 1]]
-                if let later = cells.filter({ $0.dump == last.dump && $0.rank > last.rank && $0.stats.hasGradients }).min(by: { $0.rank < $1.rank }) {
-                    evidence.append("gradients flow backwards, so the NaN/∞ enters between \(last.layer) and \(later.layer) (finite there)")
-                } else {
-                    evidence.append("gradients flow backwards, so the NaN/∞ enters after \(last.layer), between it and the target")
+                var evidence: [String] = []
+                var afterLayer = cells.max { $0.rank < $1.rank }?.layer ?? "the recorded layers"
+                if let first = bad.first, let lastIndex = bad.last {
+                    evidence.append("\(samples.count) sample(s) have NaN or ±∞ gradients; first layer in network order where they appear: \(at(first)), "
+                                    + "last (nearest the output): \(at(lastIndex))")
+                    evidence.append(bad.prefix(6).map { c in "\(at(c)): \(cells[c].stats.nonFinite.filter { $0 }.count) samples, \(cells[c].stats.nanEntries) NaN and \(cells[c].stats.infEntries) ±∞ entries" }.joined(separator: "; "))
+                    let last = cells[lastIndex]
+                    afterLayer = last.layer
+                    if let later = cells.filter({ $0.dump == last.dump && $0.rank > last.rank && $0.stats.hasGradients }).min(by: { $0.rank < $1.rank }) {
+                        evidence.append("gradients flow backwards, so the NaN/∞ enters between \(last.layer) and \(later.layer) (finite there)")
+                    } else {
+                        evidence.append("gradients flow backwards, so the NaN/∞ enters after \(last.layer), between it and the target")
+                    }
+                    let masked = cells.filter { c in c.rank < last.rank && c.stats.hasGradients && c.stats.nonFinite.allSatisfy { !$0 } && c.stats.allZero.contains(true) }
+                    if !masked.isEmpty { evidence.append("below it, \(Set(masked.map(\.layer)).sorted().joined(separator: ", ")) carries zeros for those samples: a ReLU passes nothing back where its input was NaN") }
                 }
                 let forward = cells.filter { $0.stats.activationNonFinite?.contains(true) == true }.sorted { $0.rank < $1.rank }
                 if let first = forward.first {
@@ -83,7 +94,7 @@ enum ZeroGradDiagnoser {
                 }
                 evidence.append("usual sources: a division by a norm or standard deviation that is 0 (an all-zero feature, a blank image), log of 0 (log of a softmax or sigmoid written by hand), sqrt at 0, or overflow past 65504 in float16")
                 add("non-finite-gradients", "NaN or infinite gradients", m, evidence,
-                    "find the operation after \(last.layer): add an epsilon to divisions by a norm (F.normalize(x, eps=1e-12), x / (n + 1e-6)), use log_softmax / logsigmoid instead of log(softmax(·)), avoid sqrt at 0, and compute in float32 where float16 overflows")
+                    "find the operation after \(afterLayer): add an epsilon to divisions by a norm (F.normalize(x, eps=1e-12), x / (n + 1e-6)), use log_softmax / logsigmoid instead of log(softmax(·)), avoid sqrt at 0, and compute in float32 where float16 overflows")
             }
         }
 
@@ -94,7 +105,7 @@ enum ZeroGradDiagnoser {
             let present = cells.filter { $0.stats.hasGradients }
             var evidence = ["\(Set(missing.map(\.layer)).count) recorded layer(s) have activations but no gradients: " + missing.prefix(8).map { c in c.layer + (o.dumps.count > 1 ? " @ epoch \(o.dumps[c.dump].epoch)" : "") }.joined(separator: ", ")]
             evidence.append(present.isEmpty ? "no layer of these files has gradients: the backward pass never reached the hooks"
-                            : "gradients are present at " + Set(present.map(\.layer)).sorted().joined(separator: ", ") + ": the layers without them sit where autograd was off (a frozen, no_grad part of the model)")
+                            : "gradients are present at " + Set(present.map(\.layer)).sorted().joined(separator: ", ") + ": the layers without them sit where autograd was off (a frozen, no_grad part of the model) or off the path to the target (PyTorch leaves `.grad` None there)")
             add("missing-gradients", "Activations recorded without gradients", m, evidence,
                 "in PyTorch, gradients need `requires_grad` on the activation, not on the parameters: run the forward without `torch.no_grad()`/`torch.inference_mode()`, and with frozen parameters (`requires_grad=False`) set `x.requires_grad_(True)` on the input (or re-enable the parameters of the explained layers) so the hooks' tensors get a grad; with Loupe, `loupe probe --layers L --target logit` records both")
         }
@@ -164,10 +175,14 @@ enum ZeroGradDiagnoser {
                 }
                 zeroAfter[c.dump] = a; gatedAt[c.dump] = b
             }
+            // The same scores for every probe sample: the output does not depend on the input, so no
+            // gradient reaches any layer, as when every unit of a layer after the recorded ones is closed.
+            let constant: Set<Int> = Set(o.dumps.indices.filter { d in o.replays[d].map { Self.constantScores($0, o.dumps[d]) } ?? false })
             deadMask = mask { c, i in
                 let cell = cells[c]
                 if cell.symptoms[i].contains(.zeroActivation) { return true }
                 guard !cell.symptoms[i].isDisjoint(with: .zeroOrVanishing) else { return false }
+                if constant.contains(cell.dump) && cell.symptoms[i].contains(.zero) { return true }
                 let a = zeroAfter[cell.dump].map { i < $0.count ? $0[i] : -1 } ?? -1
                 let b = gatedAt[cell.dump].map { i < $0.count ? $0[i] : -1 } ?? -1
                 return cell.rank < a || cell.rank <= b
@@ -187,6 +202,9 @@ enum ZeroGradDiagnoser {
             if !deadChannels.isEmpty {
                 evidence.append("channels zero on every probe sample: " + channelText.joined(separator: "; ") + (deadChannels.count > 6 ? "; …" : ""))
             }
+            if !constant.isEmpty {
+                evidence.append("/logits are the same for all \(o.dumps[constant.min()!].sampleCount ?? 0) probe samples: the output does not depend on the input, as when every unit of a layer after the recorded ones is closed (or its weights are zero)")
+            }
             if count(deadMask) > 0 { evidence.append("no gradient passes back through a closed ReLU, so every layer before it gets zero for those samples") }
             add("dead-relu", "Dead ReLUs", deadMask, evidence,
                 "lower the learning rate or warm it up, check weight decay and initialisation (biases that went very negative), or use BatchNorm before the ReLU / LeakyReLU; channels dead from epoch 0 point at the initialisation",
@@ -200,7 +218,9 @@ enum ZeroGradDiagnoser {
             let nonzero = f16.map { $0.stats.entries - $0.stats.zeroEntries - $0.stats.nanEntries - $0.stats.infEntries }.reduce(0, +)
             let sub = f16.map(\.stats.underFloat16Normal).reduce(0, +)
             let tinySamples = f16.contains { c in c.stats.maxAbs.contains { $0 > 0 && $0 < GradientStats.float16MinNormal } }
-            return Double(sub) > 0.01 * Double(max(nonzero, 1)) || tinySamples
+            // Every stored value 0: float16's floor cannot be told from no gradient at all; float16 is checked first.
+            let blank = cells.filter { $0.dump == d && $0.stats.hasGradients }.allSatisfy { $0.stats.allZero.allSatisfy { $0 } }
+            return Double(sub) > 0.01 * Double(max(nonzero, 1)) || tinySamples || blank
         })
 
         // 8. A layer the target does not reach: all zero for all samples while another layer of the file is not.
@@ -236,7 +256,8 @@ enum ZeroGradDiagnoser {
                 let zeroSamples = f16Cells.map { $0.stats.allZero.filter { $0 }.count }.reduce(0, +)
                 let evidence = ["gradients stored as float16 at \(Set(f16Cells.map(\.layer)).sorted().joined(separator: ", "))",
                                 "\(Fmt.percent(share)) of the non-zero entries are below float16's smallest normal 6.1e-5 (precision already lost); values below 3e-8 are stored as 0",
-                                "\(zeroSamples) layer-samples are all zero; the output layer is not saturated for the affected samples, so float16 is what zeroed them"]
+                                "\(zeroSamples) layer-samples are all zero; the output layer is not saturated for the affected samples, so float16 is what zeroed them"
+                                + (nonzero == 0 ? " (every stored value is 0: a float32 dump tells float16's floor from no gradient at all)" : "")]
                 add("float16-flush", "float16 storage flushes small gradients to zero", m, evidence,
                     "record gradients in float32 (`loupe probe --dtype float32`); if the model also computes in float16 (autocast), scale the target up (loss scaling) before back-propagating",
                     noteEvidence: share > 0.01 ? [evidence[0], evidence[1], "no sample lost its gradient to it"] : nil)
@@ -307,6 +328,16 @@ enum ZeroGradDiagnoser {
             ranked.insert(ZeroGradDiagnosis(id: "healthy", title: "Healthy", kind: .verdict, score: 1, explained: 0, affected: 0, evidence: evidence, fix: "nothing to fix"), at: 0)
         }
         return ranked + notes
+    }
+
+    /// True when every probe sample of the file has the same finite scores (at least 2 samples).
+    static func constantScores(_ r: TargetReplay, _ dump: DumpFile) -> Bool {
+        guard let z = try? dump.floats(RunFormat.Dump.logits), r.classes > 0, z.count >= 2 * r.classes, z.allSatisfy(\.isFinite) else { return false }
+        let first = z[0..<r.classes]
+        for i in 1..<(z.count / r.classes) {
+            for j in 0..<r.classes where abs(z[i * r.classes + j] - first[j]) > 1e-6 * max(1, abs(first[j])) { return false }
+        }
+        return true
     }
 
     /// Evidence for a saturation cause over `files`.
