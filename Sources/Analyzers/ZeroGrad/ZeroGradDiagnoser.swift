@@ -104,7 +104,7 @@ enum ZeroGradDiagnoser {
             let missing = cells.filter { !$0.stats.hasGradients }
             let present = cells.filter { $0.stats.hasGradients }
             var evidence = ["\(Set(missing.map(\.layer)).count) recorded layer(s) have activations but no gradients: " + missing.prefix(8).map { c in c.layer + (o.dumps.count > 1 ? " @ epoch \(o.dumps[c.dump].epoch)" : "") }.joined(separator: ", ")]
-            evidence.append(present.isEmpty ? "no layer of these files has gradients: the backward pass never reached the hooks"
+            evidence.append(present.isEmpty ? "no layer of these files has gradients: the backward pass never reached the hooks (in PyTorch `backward()` then raises \"element 0 of tensors does not require grad and does not have a grad_fn\")"
                             : "gradients are present at " + Set(present.map(\.layer)).sorted().joined(separator: ", ") + ": the layers without them sit where autograd was off (a frozen, no_grad part of the model) or off the path to the target (PyTorch leaves `.grad` None there)")
             add("missing-gradients", "Activations recorded without gradients", m, evidence,
                 "in PyTorch, gradients need `requires_grad` on the activation, not on the parameters: run the forward without `torch.no_grad()`/`torch.inference_mode()`, and with frozen parameters (`requires_grad=False`) set `x.requires_grad_(True)` on the input (or re-enable the parameters of the explained layers) so the hooks' tensors get a grad; with Loupe, `loupe probe --layers L --target logit` records both")
@@ -208,7 +208,7 @@ enum ZeroGradDiagnoser {
             if count(deadMask) > 0 { evidence.append("no gradient passes back through a closed ReLU, so every layer before it gets zero for those samples") }
             add("dead-relu", "Dead ReLUs", deadMask, evidence,
                 "lower the learning rate or warm it up, check weight decay and initialisation (biases that went very negative), or use BatchNorm before the ReLU / LeakyReLU; channels dead from epoch 0 point at the initialisation",
-                noteEvidence: deadChannels.isEmpty ? nil : ["channels zero on every probe sample: " + channelText.joined(separator: "; ") + ": they add nothing to a Grad-CAM map; every sample still has usable gradients"])
+                noteEvidence: deadChannels.isEmpty ? nil : ["channels zero on every probe sample: " + channelText.joined(separator: "; ") + ": they add nothing to a Grad-CAM map" + (total == 0 ? "; every sample still has usable gradients" : "; they explain none of the affected samples")])
         }
 
         // float16 evidence per file: many stored values already below float16's normal range.
