@@ -135,4 +135,32 @@ struct ZeroGradCorpusTests {
         print("zero-grad corpus variant | \(c.0) layers=\(c.1) | \(c.2) | \(ids.first ?? "?") | \(record.output.summary["score"]?.doubleValue ?? .nan)")
         #expect(ids.first == c.2, "\(c.0) with layers=\(c.1): \(ids)")
     }
+
+    /// Loupe's float32 replay of the output layer against what PyTorch's autograd produced: a sample is in
+    /// the `exact-zero` regime exactly when its recorded gradient is all zero at every layer. Checked on the
+    /// cases where a softmax or sigmoid is in the path and nothing else zeroes gradients; the corpus keeps
+    /// samples away from the thresholds (|z| ≥ 36 for the sigmoid, margins ≥ 73 for the softmax), so no
+    /// libm rounding can flip them.
+    @Test(arguments: ["softmax-prob-confident", "softmax-loss-confident", "probability-outputs-softmax", "probability-outputs-log-softmax",
+                      "probability-outputs-sigmoid", "sigmoid-prob-confident", "sigmoid-bce-loss"])
+    func exactZeroRegimeMatchesPyTorch(_ name: String) throws {
+        let out = TestDumps.temporaryFolder("corpus-regime")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try AnalyzerRunner(quiet: true).run(ZeroGradAnalyzer(), files: [Self.folder + "/\(name).h5"], options: [:], out: out + "/out")
+        let result = try HDF5File.open(out + "/out/result.h5")
+        let regime = try result.dataset("/epoch-0000/regime").readStrings()
+        let dump = try DumpFile(Self.folder + "/\(name).h5")
+        var zeroEverywhere = [Bool](repeating: true, count: regime.count)
+        for layer in dump.gradientLayers {
+            let g = try dump.gradients(layer)
+            let per = g.count / regime.count
+            g.withUnsafeBufferPointer { G in
+                for i in regime.indices where (i * per..<(i + 1) * per).contains(where: { G[$0] != 0 }) { zeroEverywhere[i] = false }
+            }
+        }
+        #expect(zeroEverywhere.contains(true) && zeroEverywhere.contains(false), "\(name): the case should mix zero and non-zero samples")
+        for i in regime.indices {
+            #expect((regime[i] == "exact-zero") == zeroEverywhere[i], "\(name) sample \(i): regime \(regime[i]), PyTorch all zero \(zeroEverywhere[i])")
+        }
+    }
 }

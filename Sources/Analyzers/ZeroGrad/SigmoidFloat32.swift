@@ -1,15 +1,18 @@
 // What float32 does to the gradient of a one-output (binary) model, replayed as PyTorch computes it on
 // the CPU: σ = 1 / (1 + e^(−z)); sigmoid backward is g·σ·(1 − σ), so once σ rounds to exactly 1.0
-// (z ≳ 16.6: e^(−z) < 2⁻²⁵) the gradient of the probability is exactly 0, while for z → −∞ it is ≈ σ,
-// tiny but non-zero until σ underflows (z ≲ −103). BCE with logits has ∂L/∂z = σ − y: exactly 0 for a
-// positive sample once σ rounds to 1, and ≈ σ (tiny) for a confidently right negative one.
+// (z ≳ 16.6: e^(−z) ≤ 2⁻²⁴, ties to even) the gradient of the probability is exactly 0, while for
+// z → −∞ it is ≈ σ, tiny but non-zero until e^(−z) overflows float32 (z ≲ −88.7, σ = 0). BCE with
+// logits has ∂L/∂z = σ − y: exactly 0 for a positive sample once σ rounds to 1, and ≈ σ (tiny, then 0)
+// for a confidently right negative one.
 import Foundation
 
 /// The float32 regime of a one-output model's gradient.
 public enum SigmoidFloat32 {
-    /// σ(z) in float32.
+    /// σ(z) in float32 as PyTorch's CPU kernel computes it, 1 / (1 + e^(−z)) in float: e^(−z) overflows to
+    /// +∞ below z ≈ −88.7, so σ is exactly 0 there, not a subnormal.
     public static func probability(_ z: Float) -> Float {
-        Float(1 / (1 + Foundation.exp(-Double(z))))
+        let e = Float(Foundation.exp(-Double(z)))
+        return 1 / (1 + e)
     }
 
     /// ∂target/∂z in float32 for the true class `y` ∈ {0, 1} (prob: true-class probability; loss: BCE).

@@ -64,7 +64,7 @@ public struct TargetReplay: Sendable {
 
     /// log p of a probability, with p = 0 just below float32's smallest subnormal (margin ≥ 104).
     static func logProbability(_ p: Float) -> Float {
-        p > 0 ? Float(Foundation.log(Double(p))) : Float(Foundation.log(Double(Float.leastNonzeroMagnitude))) - 1
+        p.isNaN ? .nan : p > 0 ? Float(Foundation.log(Double(p))) : Float(Foundation.log(Double(Float.leastNonzeroMagnitude))) - 1
     }
 
     /// - Parameters: z the N×K `/logits`, labels the true classes (nil: the predicted class is used).
@@ -97,7 +97,7 @@ public struct TargetReplay: Sendable {
             var replayed = target
             switch kind {
             case .probabilities: row = row.map(Self.logProbability); replayed = .prob
-            case .logProbabilities: row = row.map { $0.isFinite ? $0 : Self.logProbability(0) }; replayed = .loss
+            case .logProbabilities: row = row.map { $0 == -.infinity ? Self.logProbability(0) : $0 }; replayed = .loss
             default: break
             }
             let finiteRow = !row.contains { !$0.isFinite }
