@@ -428,6 +428,83 @@ def corpus(folder):
     emit("float16-flush", "float16-flush", ["keisen/tf-keras-vis#41", "jacobgil/pytorch-grad-cam#329", "tensorflow/tensorflow#47884"],
          "tiny output scale, gradients stored as float16", small, blocks(small), "logit", ["block1", "block2"], grad_dtype="float16")
 
+    # Variants: other situations of the same kinds (other seeds, sizes, architectures, confidence mixes),
+    # written after the cases above were diagnosed, to check that the reasoning is not tuned to them.
+    k10 = 8
+    net10 = train(Net(k10), k10, steps=400, seed=20)
+    x10, y10 = make_data(N, k10, seed=998)
+    # A ten-way-ish softmax model of mixed confidence: only some samples saturate.
+    mixed = copy.deepcopy(net10)
+    with torch.no_grad():
+        mixed.fc.weight.mul_(2.5)
+        mixed.fc.bias.mul_(2.5)
+    emit("variant-softmax-prob-mixed", "softmax-saturation", ["keras-team/keras#5881"], "8 classes, mixed confidence, prob target",
+         mixed, blocks(mixed), "prob", ["block1", "block2"], xs=x10, ys=y10)
+    emit("variant-probability-outputs-mixed", "probability-outputs", ["sicara/tf-explain#54"], "8 classes, forward ends in softmax, mixed confidence",
+         nn.Sequential(mixed, nn.Softmax(dim=1)).eval(), {"block2": mixed.block2}, "prob", ["block2"], xs=x10, ys=y10)
+    # NaN from sqrt at 0 with a finite forward: a head that scales the scores by the feature norm,
+    # sqrt(Σ f²), whose backward at f = 0 is ∞ · 0 = NaN (blank frames).
+    class NormScaledHead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = Net(k10, bias=False)
+
+        def forward(self, x):
+            f = self.net.features(x)
+            return self.net.fc(f) * torch.sqrt((f ** 2).sum(1, keepdim=True))
+
+    rms = NormScaledHead()
+    train(rms, k10, steps=150, seed=21)
+    xr, yr = make_data(N, k10, seed=998, blank=3)
+    emit("variant-nan-sqrt-at-zero", "non-finite-gradients", ["frgfm/torch-cam#186"], "finite forward, sqrt at 0 in the head: NaN gradient for blank frames",
+         rms, {"block2": rms.net.block2}, "logit", ["block2"], xs=xr, ys=yr)
+    # Only the classifier's input block is frozen with no_grad; the ResNet stem before it is hooked too.
+    class NoGradMiddle(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            with torch.no_grad():
+                s = self.inner.stem(x)
+            out = self.inner.bn2(self.inner.conv2(F.relu(self.inner.bn1(self.inner.conv1(s)))))
+            out = self.inner.layer1(F.relu(out + s))
+            return self.inner.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
+
+    resv = train(ResNetTiny(k10), k10, steps=150, seed=22)
+    emit("variant-missing-grads-resnet-stem", "missing-gradients", ["kazuto1011/grad-cam-pytorch#33"], "ResNet stem under no_grad, block recorded too",
+         NoGradMiddle(resv).eval(), {"stem": resv.stem, "layer1": resv.layer1}, "logit", ["stem", "layer1"], xs=x10, ys=y10)
+    # A 1×1 layer recorded beside a spatial one.
+    class PoolNamed(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+
+        def forward(self, x):
+            return self.inner.fc(self.avgpool(self._body(x)).flatten(1))
+
+        def _body(self, x):
+            s = self.inner.stem(x)
+            out = self.inner.bn2(self.inner.conv2(F.relu(self.inner.bn1(self.inner.conv1(s)))))
+            return self.inner.layer1(F.relu(out + s))
+
+    pooled = PoolNamed(resv).eval()
+    emit("variant-one-by-one-resnet", "no-spatial-extent", ["jacobgil/pytorch-grad-cam#25"], "ResNet: avgpool (1×1) recorded as the target layer",
+         pooled, {"avgpool": pooled.avgpool}, "logit", ["avgpool"], xs=x10, ys=y10)
+    # Dead ReLU at the residual block's output after a destructive update, only the stem recorded.
+    deadres = copy.deepcopy(resv)
+    with torch.no_grad():
+        deadres.bn2.bias.sub_(1e3)  # the stem stays alive; the block's final ReLU closes the skip path too
+    emit("variant-dead-relu-resnet", "dead-relu", ["keras-team/keras-io#1344"], "ResNet block output ReLU closed (bn2 bias pushed far negative)",
+         deadres, {"stem": deadres.stem, "layer1": deadres.layer1}, "logit", ["stem", "layer1"], xs=x10, ys=y10)
+    # One-output model explained at its logit: healthy (pytorch-grad-cam's BinaryClassifierOutputTarget).
+    emit("variant-binary-logit-healthy", "healthy", ["jacobgil/pytorch-grad-cam#428"], "one-output model, logit target",
+         binary, blocks(binary), "logit", ["block1", "block2"], xs=xb, ys=yb)
+    # A well-trained 8-class net, loss target at moderate confidence: healthy.
+    emit("variant-healthy-8class-logit", "healthy", ["loupe issue 13"], "8 classes, trained, logit target",
+         net10, blocks(net10), "logit", ["block1", "block2"], xs=x10, ys=y10)
+
     with open(os.path.join(folder, "cases.json"), "w") as f:
         json.dump({"generator": "scripts/reference/zero_grad_reference.py corpus", "torch": torch.__version__,
                    "samples_per_case": N, "cases": cases}, f, indent=1)
