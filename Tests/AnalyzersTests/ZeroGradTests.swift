@@ -218,4 +218,10 @@ import Testing
         let regime = try result.dataset("/epoch-0000/regime").readStrings()
         #expect(!regime.contains("exact-zero"))
     }
+
+    @Test("without a recorded order, children run before their parent returns")
+    func networkOrderFromNames() {
+        #expect(ZeroGradAnalyzer.networkOrder(["layer4.1", "layer4.1.conv2", "layer3", "features.10", "features.9", "layer4.0.bn1", "layer4"])
+                == ["features.9", "features.10", "layer3", "layer4.0.bn1", "layer4.1.conv2", "layer4.1", "layer4"])
+    }
 }

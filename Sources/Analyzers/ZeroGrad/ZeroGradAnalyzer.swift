@@ -69,7 +69,7 @@ public struct ZeroGradAnalyzer: Analyzer {
         let dumps = order.map { inputs.dumps[$0] }
         var layers: [String] = []
         for i in order { for l in inputs.layers(i) where !layers.contains(l) { layers.append(l) } }
-        layers = dumps[0].orderLayers(layers)
+        layers = dumps[0].recordedLayerOrder == nil ? Self.networkOrder(layers) : dumps[0].orderLayers(layers)
 
         // The output layer replayed in float32, per file.
         var replays: [TargetReplay?] = []
@@ -142,6 +142,17 @@ public struct ZeroGradAnalyzer: Analyzer {
             ("\(c.layer) @ \(columns[c.dump])", .int(c.stats.allZero.indices.filter { c.stats.allZero[$0] || c.vanishing[$0] }.count))
         }))
         return out
+    }
+
+    /// Network order guessed from torchvision-style names when the file does not record it: dotted
+    /// components compared naturally (`features.9` before `features.10`), and a module's own output after
+    /// its children's (`layer4.1.conv2` runs before `layer4.1` returns).
+    static func networkOrder(_ names: [String]) -> [String] {
+        names.sorted { a, b in
+            let x = a.split(separator: "."), y = b.split(separator: ".")
+            for (p, q) in zip(x, y) where p != q { return String(p).compare(String(q), options: .numeric) == .orderedAscending }
+            return x.count > y.count  // a child (longer name) before its parent
+        }
     }
 
     func columnLabels(_ dumps: [DumpFile]) -> [String] {
