@@ -272,7 +272,7 @@ public struct ZeroGradAnalyzer: Analyzer {
         let height = max(260, Double(layers.count) * 34 + 140)
         return try FigureRenderer.figure("zero_grad_heatmap.png", title: "Zero and vanishing gradients",
                                          caption: "Left: share of probe samples affected at the layer (gradient all zero, vanishing, non-finite or missing, activation all zero, or a 1×1 layer). Right: share of gradient entries that are exactly zero (high values are normal after ReLU/max-pool).",
-                                         charts: [chart("Affected samples (zero, vanishing, NaN, missing)", affected, "share of samples"),
+                                         charts: [chart("Affected samples", affected, "share of samples"),
                                                   chart("Exactly-zero gradient entries", zero, "share of entries")],
                                          columns: 2, panelSize: (max(380, Double(columns.count) * 52 + 220), height))
     }
@@ -291,13 +291,21 @@ public struct ZeroGradAnalyzer: Analyzer {
         let finiteY = ys.filter(\.isFinite)
         let floorY = ((finiteY.min() ?? 0) - 2).rounded(.down)
         for (m, color) in zeroRows { xs.append(m); ys.append(floorY); colors.append(color); hollow.append(true) }
-        var chart = ScatterChart(title: "Logit margin vs gradient size at \(layer)", xLabel: "logit margin  z_y − max_{j≠y} z_j",
+        let binary = replays.contains { $0?.classes == 1 }
+        var chart = ScatterChart(title: "Logit margin vs gradient size at \(layer)",
+                                 xLabel: binary ? "logit toward the true class  (z for y = 1, −z for y = 0)" : "logit margin  z_y − max_{j≠y} z_j",
                                  yLabel: "log10 max |gradient|", x: xs, y: ys, colors: colors, hollow: hollow)
         if !zeroRows.isEmpty { chart.horizontalLines = [(floorY, "exactly 0 (hollow)")] }
-        if dumps.contains(where: { $0.target.passesThroughSoftmax }) {
-            let k = max(2, dumps.first.flatMap { $0.shape(RunFormat.Dump.logits)?.last } ?? 2)
+        let saturating = dumps.indices.contains { d in dumps[d].target.passesThroughSoftmax || replays[d]?.kind.isModelOutput == true }
+        let maxMargin = xs.max() ?? 0
+        if saturating && binary {
+            // σ rounds to 1 (positives: gradient exactly 0) and e^(−z) overflows (negatives: σ = 0).
+            let one = SigmoidFloat32.roundsToOne(), zero = -Double(Foundation.log(Double(Float.greatestFiniteMagnitude)))
+            if maxMargin > 0.5 * one { chart.verticalLines.append((one, "σ = 1 in float32")) }
+            if maxMargin > 0.7 * -zero { chart.verticalLines.append((-zero, "σ = 0 in float32")) }
+        } else if saturating {
+            let k = max(2, replays.compactMap { $0?.classes }.first ?? 2)
             let t = SoftmaxFloat32.thresholds(classes: k)
-            let maxMargin = xs.max() ?? 0
             if maxMargin > 0.5 * t.roundsToOne { chart.verticalLines.append((t.roundsToOne, "p = 1 in float32")) }
             if maxMargin > 0.7 * t.exactZero { chart.verticalLines.append((t.exactZero, "gradient exactly 0")) }
         }
