@@ -187,7 +187,9 @@ import Testing
         // float16 storage of the probabilities still sums to 1 within the tolerance.
         #expect(ScoreKind.detect(probs.map { Float(Float16($0)) }, classes: k) == .probabilities)
         #expect(ScoreKind.detect(logProbs, classes: k) == .logProbabilities)
-        #expect(ScoreKind.detect(probs.enumerated().map { $0.offset % k == 0 ? $0.element + 0.1 : $0.element }, classes: k) == .logits)
+        // Every value in [0, 1] but rows not summing to 1: a multi-label sigmoid head.
+        #expect(ScoreKind.detect(logits.map { SigmoidFloat32.probability($0) }, classes: k) == .sigmoidProbabilities)
+        #expect(ScoreKind.detect(probs.enumerated().map { $0.offset % k == 0 ? $0.element - 1.5 : $0.element }, classes: k) == .logits)
         let one = (0..<n).map { _ in 4 * rng.nextGaussian() }
         #expect(ScoreKind.detect(one, classes: 1) == .binaryLogit)
         #expect(ScoreKind.detect(one.map { SigmoidFloat32.probability($0) }, classes: 1) == .sigmoidProbabilities)

@@ -4,7 +4,7 @@
 // output layer saturates whatever target the probe used. Recognised from the values alone:
 //   probabilities      K ≥ 2, every entry in [0, 1] and every row summing to 1 (±2e−3, float16 storage);
 //   log-probabilities  K ≥ 2, every entry ≤ 0 (−∞ allowed) and every row's log Σ exp within ±2e−3 of 0;
-//   sigmoid outputs    K = 1, every entry in [0, 1].
+//   sigmoid outputs    every entry in [0, 1] (K = 1, or K ≥ 2 rows not summing to 1: a multi-label head).
 // Genuine logits almost never satisfy these over a whole probe set.
 import Foundation
 import LoupeCore
@@ -16,7 +16,7 @@ public enum ScoreKind: String, Sendable {
     case binaryLogit = "binary-logit"
     case probabilities
     case logProbabilities = "log-probabilities"
-    /// One column in [0, 1]: a binary model that applies its sigmoid itself.
+    /// Every value in [0, 1] without rows summing to 1: a binary or multi-label model applying its sigmoid itself.
     case sigmoidProbabilities = "sigmoid-probabilities"
 
     /// True when the model's own output layer (softmax, log_softmax, sigmoid) is in every gradient's path.
@@ -32,6 +32,7 @@ public enum ScoreKind: String, Sendable {
         if rows.allSatisfy({ r in r.allSatisfy { $0 >= 0 && $0 <= 1 + Float(tol) } && abs(r.reduce(0.0) { $0 + Double($1) } - 1) <= tol }) {
             return .probabilities
         }
+        if rows.allSatisfy({ r in r.allSatisfy { $0 >= 0 && $0 <= 1 } }) { return .sigmoidProbabilities }
         if rows.allSatisfy({ r in
             guard r.allSatisfy({ $0 <= Float(tol) }), let m = r.max(), m.isFinite else { return false }
             let lse = Double(m) + Foundation.log(r.reduce(0.0) { $0 + Foundation.exp(Double($1) - Double(m)) })
@@ -55,12 +56,6 @@ public struct TargetReplay: Sendable {
     public var targetClass: [Int]
     /// How much the output layer scales the gradient: max_j |∂target/∂z_j| in float64.
     public var factors: [Double]
-
-    /// Which output non-linearity can saturate: nil when none is in the gradient's path.
-    public var saturating: String? {
-        if kind.isModelOutput { return kind == .sigmoidProbabilities ? "the model's sigmoid" : kind == .probabilities ? "the model's softmax" : "the model's log_softmax" }
-        return regimes.contains { $0 != .noSoftmax } ? (kind == .binaryLogit ? "sigmoid" : "softmax") : nil
-    }
 
     /// log p of a probability, with p = 0 just below float32's smallest subnormal (margin ≥ 104).
     static func logProbability(_ p: Float) -> Float {
@@ -91,6 +86,16 @@ public struct TargetReplay: Sendable {
                     regimes.append(SigmoidFloat32.regime(v, y: y, target: target))
                     factors.append(SigmoidFloat32.factor(v, y: y, target: target))
                 }
+                continue
+            }
+            if kind == .sigmoidProbabilities {  // multi-label: the true class's own sigmoid
+                let y = labels.map { min(max($0[i], 0), k - 1) } ?? (row.indices.max { row[$0] < row[$1] } ?? 0)
+                let p = row[y]
+                targetClass.append(y)
+                pTarget.append(p)
+                margins.append(Double(Self.logProbability(p) - Self.logProbability(1 - p)))
+                regimes.append(SigmoidFloat32.regime(probability: p))
+                factors.append(Double(p) * (1 - Double(p)))
                 continue
             }
             // Probability outputs: replay the model's softmax on log p (log_softmax: on the values).

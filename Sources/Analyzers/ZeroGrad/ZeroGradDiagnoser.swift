@@ -365,7 +365,7 @@ enum ZeroGradDiagnoser {
         switch id {
         case "probability-outputs":
             let kinds = Set(replays.map(\.kind.rawValue)).sorted().joined(separator: ", ")
-            evidence.append("the values stored as /logits are \(kinds): " + (replays.contains { $0.kind == .sigmoidProbabilities } ? "one column, every value in [0, 1]"
+            evidence.append("the values stored as /logits are \(kinds): " + (replays.contains { $0.kind == .sigmoidProbabilities } ? (replays.contains { $0.classes == 1 } ? "one column, every value in [0, 1]" : "every value in [0, 1] and rows that do not sum to 1 (a multi-label sigmoid head)")
                             : replays.contains { $0.kind == .probabilities } ? "every row lies in [0, 1] and sums to 1" : "every value ≤ 0 and every row's log Σ exp is 0"))
             evidence.append("so the model's forward ends in its own softmax/log_softmax/sigmoid, and the gradients of `\(targets)` pass through it")
         case "sigmoid-saturation":
