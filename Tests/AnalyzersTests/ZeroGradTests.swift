@@ -188,11 +188,14 @@ import Testing
         #expect(ScoreKind.detect(probs.map { Float(Float16($0)) }, classes: k) == .probabilities)
         #expect(ScoreKind.detect(logProbs, classes: k) == .logProbabilities)
         // Every value in [0, 1] but rows not summing to 1: a multi-label sigmoid head.
-        #expect(ScoreKind.detect(logits.map { SigmoidFloat32.probability($0) }, classes: k) == .sigmoidProbabilities)
+        #expect(ScoreKind.detect(logits.map { SigmoidFloat32.probability(4 * $0) }, classes: k) == .sigmoidProbabilities)
+        // Small logits of an unconfident model lie in [0, 1] too, but not at its ends: still logits.
+        #expect(ScoreKind.detect(logits.map { 0.5 + 0.1 * $0.clamped(-4, 4) }, classes: k) == .logits)
+        #expect(ScoreKind.detect(Array(logits.map { 0.5 + 0.1 * $0.clamped(-4, 4) }.prefix(n)), classes: 1) == .binaryLogit)
         #expect(ScoreKind.detect(probs.enumerated().map { $0.offset % k == 0 ? $0.element - 1.5 : $0.element }, classes: k) == .logits)
         let one = (0..<n).map { _ in 4 * rng.nextGaussian() }
         #expect(ScoreKind.detect(one, classes: 1) == .binaryLogit)
-        #expect(ScoreKind.detect(one.map { SigmoidFloat32.probability($0) }, classes: 1) == .sigmoidProbabilities)
+        #expect(ScoreKind.detect(one.map { SigmoidFloat32.probability(4 * $0) }, classes: 1) == .sigmoidProbabilities)
     }
 
     @Test("sigmoid thresholds as PyTorch computes them (measured: σ rounds to 1 from z = 16.636; σ(−90) = 0)")
@@ -226,4 +229,8 @@ import Testing
         #expect(ZeroGradAnalyzer.networkOrder(["layer4.1", "layer4.1.conv2", "layer3", "features.10", "features.9", "layer4.0.bn1", "layer4"])
                 == ["features.9", "features.10", "layer3", "layer4.0.bn1", "layer4.1.conv2", "layer4.1", "layer4"])
     }
+}
+
+private extension Float {
+    func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
 }

@@ -4,7 +4,8 @@
 // output layer saturates whatever target the probe used. Recognised from the values alone:
 //   probabilities      K ≥ 2, every entry in [0, 1] and every row summing to 1 (±2e−3, float16 storage);
 //   log-probabilities  K ≥ 2, every entry ≤ 0 (−∞ allowed) and every row's log Σ exp within ±2e−3 of 0;
-//   sigmoid outputs    every entry in [0, 1] (K = 1, or K ≥ 2 rows not summing to 1: a multi-label head).
+//   sigmoid outputs    every entry in [0, 1], some within 1e-3 of 0 or 1 (K = 1, or K ≥ 2 rows not
+//                      summing to 1: a multi-label head).
 // Genuine logits almost never satisfy these over a whole probe set.
 import Foundation
 import LoupeCore
@@ -27,12 +28,16 @@ public enum ScoreKind: String, Sendable {
         let n = z.count / max(k, 1)
         let rows = (0..<n).map { z[($0 * k)..<(($0 + 1) * k)] }.filter { !$0.contains { $0.isNaN } }
         guard !rows.isEmpty else { return k == 1 ? .binaryLogit : .logits }
-        if k == 1 { return rows.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 <= 1 } } ? .sigmoidProbabilities : .binaryLogit }
+        // Sigmoid outputs: every value in [0, 1] and some within 1e-3 of 0 or 1 (small logits of an
+        // unconfident model also lie in [0, 1], but do not crowd its ends).
+        let inUnit = rows.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 <= 1 } }
+        let atEnds = rows.contains { $0.contains { $0 <= 1e-3 || $0 >= 1 - 1e-3 } }
+        if k == 1 { return inUnit && atEnds ? .sigmoidProbabilities : .binaryLogit }
         let tol = 2e-3
         if rows.allSatisfy({ r in r.allSatisfy { $0 >= 0 && $0 <= 1 + Float(tol) } && abs(r.reduce(0.0) { $0 + Double($1) } - 1) <= tol }) {
             return .probabilities
         }
-        if rows.allSatisfy({ r in r.allSatisfy { $0 >= 0 && $0 <= 1 } }) { return .sigmoidProbabilities }
+        if inUnit && atEnds { return .sigmoidProbabilities }
         if rows.allSatisfy({ r in
             guard r.allSatisfy({ $0 <= Float(tol) }), let m = r.max(), m.isFinite else { return false }
             let lse = Double(m) + Foundation.log(r.reduce(0.0) { $0 + Foundation.exp(Double($1) - Double(m)) })
