@@ -105,6 +105,24 @@ import Testing
         #expect(record.output.summary["healthy"] == .bool(true))
     }
 
+    @Test("a 1×1 layer recorded beside a spatial one is a note under Healthy; alone it is the verdict")
+    func oneByOneBesideASpatialLayer() throws {
+        var mixed = DumpSpec(target: "logit")
+        mixed.layers = [("layer4", 6, 2, 2), ("avgpool", 6, 1, 1)]
+        let (record, folder) = try analyze([mixed])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(diagnoses(record).first == "healthy", "got \(diagnoses(record))")
+        guard case .array(let items) = record.output.summary["notes"] ?? .null else { Issue.record("no notes"); return }
+        let notes = items.compactMap(\.stringValue)
+        #expect(notes.contains("no-spatial-extent"), "notes \(notes)")
+
+        var alone = DumpSpec(target: "logit")
+        alone.layers = [("avgpool", 6, 1, 1)]
+        let (only, other) = try analyze([alone])
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        #expect(diagnoses(only).first == "no-spatial-extent", "got \(diagnoses(only))")
+    }
+
     @Test func bothTargetsSideBySide() throws {
         var logit = Self.saturatedSpec(target: "logit")
         logit.epoch = 0

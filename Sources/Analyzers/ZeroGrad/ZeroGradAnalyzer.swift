@@ -104,11 +104,12 @@ public struct ZeroGradAnalyzer: Analyzer {
             }
             if !values.isEmpty { scale[layer] = max(scale[layer] ?? 0, ZeroGradDiagnoser.median(values)) }
         }
+        let filesWithSpatialLayers = Set(stats.filter { $0.2.spatial > 1 }.map(\.0))
         let cells: [ZeroGradObservations.Cell] = stats.map { d, layer, s, type in
             let limit = max(ratio * (scale[layer] ?? 0), floor)
             let vanishing = s.maxAbs.indices.map { s.hasGradients && !s.allZero[$0] && !s.nonFinite[$0] && s.maxAbs[$0] < limit }
             return .init(dump: d, layer: layer, rank: layers.firstIndex(of: layer) ?? 0, stats: s, storedAs: type, vanishing: vanishing,
-                         symptoms: ZeroGradObservations.symptoms(s, vanishing: vanishing))
+                         symptoms: ZeroGradObservations.symptoms(s, vanishing: vanishing, flatIsAffected: !filesWithSpatialLayers.contains(d)))
         }
         let observations = ZeroGradObservations(dumps: dumps, layers: layers, cells: cells, replays: replays)
         let diagnoses = ZeroGradDiagnoser.diagnose(observations)

@@ -152,10 +152,11 @@ enum ZeroGradDiagnoser {
             let flat = Set(cells.filter { $0.stats.spatial == 1 }.map(\.layer))
             let spatial = cells.filter { $0.stats.spatial > 1 }.sorted { $0.rank < $1.rank }
             let suggestion = spatial.last.map { "`\($0.layer)` (recorded, \($0.stats.spatial) positions)" } ?? "the output of the last convolutional block before the global pooling (`layer4` in a ResNet, `features` in VGG/DenseNet)"
-            add("no-spatial-extent", "The layer has no spatial extent (1×1)", m,
-                ["\(flat.sorted().joined(separator: ", ")) is 1×1 (h×w = 1): its Grad-CAM map is one number, the same over the whole image, whatever the gradients",
-                 "the gradients themselves may be fine; a 1×1 layer sits after global pooling, where all positions are already averaged"],
-                "explain the last layer that still has spatial size: \(suggestion)")
+            let evidence = ["\(flat.sorted().joined(separator: ", ")) is 1×1 (h×w = 1): its Grad-CAM map is one number, the same over the whole image, whatever the gradients",
+                            "the gradients themselves may be fine; a 1×1 layer sits after global pooling, where all positions are already averaged"]
+            // Beside a recorded layer with spatial size the 1×1 one affects nothing: a note, not the verdict.
+            add("no-spatial-extent", "The layer has no spatial extent (1×1)", m, evidence,
+                "explain the last layer that still has spatial size: \(suggestion)", noteEvidence: flat.isEmpty ? nil : evidence)
         }
 
         // 7. Dead ReLU, from the activations' signs in network order: a sample is dead at layer M when M's

@@ -53,10 +53,12 @@ struct ZeroGradObservations {
 
     func cells(of dump: Int) -> [Cell] { cells.filter { $0.dump == dump } }
 
-    /// Symptoms of every layer-sample, from the measured statistics.
-    static func symptoms(_ s: GradientStats, vanishing: [Bool]) -> [Symptoms] {
+    /// Symptoms of every layer-sample, from the measured statistics. A 1×1 layer is a symptom only when
+    /// `flatIsAffected`: when its file records no layer with spatial size, so no Grad-CAM map can localise;
+    /// beside a spatial layer it is a note (a healthy net that also records `avgpool` is healthy).
+    static func symptoms(_ s: GradientStats, vanishing: [Bool], flatIsAffected: Bool = true) -> [Symptoms] {
         (0..<s.samples).map { i in
-            var out: Symptoms = s.spatial == 1 ? .flat : []
+            var out: Symptoms = s.spatial == 1 && flatIsAffected ? .flat : []
             guard s.hasGradients else { return out.union(.missing) }
             if s.nonFinite[i] { return .nonFinite }
             if s.allZero[i] { out.insert(.zero) }
