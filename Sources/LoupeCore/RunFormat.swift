@@ -62,12 +62,32 @@ public enum RunFormat {
         guard found == format else {
             throw HDF5Error(.unsupportedFormat, file: file.path, object: "/", message: "format is '\(found)', expected '\(format)'")
         }
-        let version = try file.attribute("format_version")?.stringValue ?? "1.0"
-        let major = Int(version.split(separator: ".").first ?? "") ?? 0
+        let version = try formatVersion(of: file)
         let supportedMajor = Int(supported.split(separator: ".").first ?? "") ?? 0
-        if major > supportedMajor {
+        if version.major > supportedMajor {
             throw HDF5Error(.newerVersion, file: file.path, object: "/",
-                            message: "\(format) version \(version) is newer than this Loupe reads (\(supported)); upgrade Loupe")
+                            message: "\(format) version \(version.text) is newer than this Loupe reads (\(supported)); upgrade Loupe")
         }
+    }
+
+    /// The root's `format_version` as h5py users write it: the string "MAJOR.MINOR" (or "MAJOR"), or an
+    /// integer taken as MAJOR.0; absent means 1.0, the first version.
+    /// - Throws: `HDF5Error(.unsupportedFormat)` naming the attribute and showing any other value.
+    public static func formatVersion(of file: HDF5File) throws -> (major: Int, minor: Int, text: String) {
+        guard let value = try file.attribute("format_version") else { return (1, 0, "1.0") }
+        switch value {
+        case .int(let n) where n >= 0:
+            return (Int(n), 0, "\(n).0")
+        case .string(let text):
+            let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+            if (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+               let major = Int(parts[0]), let minor = parts.count == 2 ? Int(parts[1]) : 0 {
+                return (major, minor, "\(major).\(minor)")
+            }
+        default:
+            break
+        }
+        throw HDF5Error(.unsupportedFormat, file: file.path, object: "/",
+                        message: "attribute 'format_version' is \(value); expected a string \"MAJOR.MINOR\" such as \"1.0\", or a whole number (see docs/run-format.md)")
     }
 }

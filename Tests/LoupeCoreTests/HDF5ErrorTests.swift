@@ -76,6 +76,26 @@ struct HDF5ErrorTests {
         try RunFormat.requireFormat(try HDF5File.open(path), RunFormat.dumpFormat, supported: RunFormat.dumpVersion)
     }
 
+    @Test("format_version as h5py users write it: strings and whole numbers are read, a newer major is refused either way, anything else is named", arguments: [
+        ("'1.0'", "ok"), ("'1'", "ok"), ("'1.3'", "ok"), ("1", "ok"), ("np.int64(1)", "ok"),
+        ("99", "newer"), ("'99.0'", "newer"), ("'2'", "newer"),
+        ("'v1'", "bad"), ("'1.0.0'", "bad"), ("1.0", "bad"), ("-1", "bad"), ("[1, 0]", "bad"), ("''", "bad"),
+    ])
+    func formatVersionFromH5py(value: String, expected: String) throws {
+        let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/v.h5"
+        let script = "import h5py, numpy as np; f = h5py.File('\(path)', 'w'); f.attrs['format'] = 'loupe-dump'; f.attrs['format_version'] = \(value); f.close()"
+        let made = try runProcess(systemPython, ["-c", script])
+        #expect(made.status == 0, "\(made.err)")
+        let file = try HDF5File.open(path)
+        let check = { try RunFormat.requireFormat(file, RunFormat.dumpFormat, supported: RunFormat.dumpVersion) }
+        switch expected {
+        case "ok": #expect(throws: Never.self) { try check() }
+        case "newer": expectError(.newerVersion, file: path, mentioning: ["upgrade"]) { try check() }
+        default: expectError(.unsupportedFormat, file: path, mentioning: ["format_version", "MAJOR.MINOR"]) { try check() }
+        }
+    }
+
     @Test("a failed atomic write leaves the earlier file intact and no temporary behind")
     func atomicWriteFailure() throws {
         let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }

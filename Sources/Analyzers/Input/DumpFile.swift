@@ -71,7 +71,7 @@ public final class DumpFile {
         if file.hasAttribute("format") {
             try RunFormat.requireFormat(file, RunFormat.dumpFormat, supported: RunFormat.dumpVersion)
             isLoupeFormat = true
-            formatVersion = try file.attribute("format_version")?.stringValue
+            formatVersion = try RunFormat.formatVersion(of: file).text
         } else {
             isLoupeFormat = false
             formatVersion = nil
