@@ -74,11 +74,12 @@ public enum BLAS {
         var workSize = [Double](repeating: 0, count: 1)
         var iworkSize = [Int32](repeating: 0, count: 1)
         dsyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &workSize, &lwork, &iworkSize, &liwork, &info, 1, 1)
+        try LAPACKError.check("dsyevd", info, workspaceQuery: true)
         lwork = Int32(workSize[0]); liwork = iworkSize[0]
         var work = [Double](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
         dsyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
-        if info != 0 { throw LoupeError.invalidInput("LAPACK dsyevd failed (info \(info)): the matrix has NaN or Inf values") }
+        try LAPACKError.check("dsyevd", info)
         return (w, a)
     }
 
@@ -93,11 +94,12 @@ public enum BLAS {
         var lwork: Int32 = -1, liwork: Int32 = -1
         var workSize: Float = 0, iworkSize: Int32 = 0
         ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &workSize, &lwork, &iworkSize, &liwork, &info, 1, 1)
+        try LAPACKError.check("ssyevd", info, workspaceQuery: true)
         lwork = Int32(workSize); liwork = iworkSize
         var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         var iwork = [Int32](repeating: 0, count: Int(max(liwork, 1)))
         ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
-        if info != 0 { throw LoupeError.invalidInput("LAPACK ssyevd failed (info \(info)): the matrix has NaN or Inf values") }
+        try LAPACKError.check("ssyevd", info)
         return (w, a)
     }
 
@@ -118,30 +120,64 @@ public enum BLAS {
         var workSize: Float = 0, iworkSize: Int32 = 0
         ssyevr_(&jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz, &support,
                 &workSize, &lwork, &iworkSize, &liwork, &info, 1, 1, 1)
+        try LAPACKError.check("ssyevr", info, workspaceQuery: true)
         lwork = Int32(workSize); liwork = iworkSize
         var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         var iwork = [Int32](repeating: 0, count: Int(max(liwork, 1)))
         ssyevr_(&jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz, &support,
                 &work, &lwork, &iwork, &liwork, &info, 1, 1, 1)
-        if info != 0 || Int(found) != count {
-            throw LoupeError.invalidInput("LAPACK ssyevr failed (info \(info), \(found) of \(count) eigenpairs)")
+        try LAPACKError.check("ssyevr", info)
+        guard Int(found) == count else {
+            throw LAPACKError(routine: "ssyevr", info: info, message: "found \(found) of the \(count) eigenpairs asked for")
         }
         return (Array(w.prefix(count)), z)
     }
 
     /// Thin QR: replaces the m×n column-major matrix `a` by Q's first n columns (LAPACK `sgeqrf`+`sorgqr`).
-    public static func orthonormalizeColumns(_ a: inout [Float], rows m: Int, columns n: Int) {
+    public static func orthonormalizeColumns(_ a: inout [Float], rows m: Int, columns n: Int) throws {
         var mm = Int32(m), nn = Int32(n), kk = Int32(n), lda = Int32(max(m, 1)), info: Int32 = 0
         var tau = [Float](repeating: 0, count: n)
         var query: Float = 0, lwork: Int32 = -1
         sgeqrf_(&mm, &nn, &a, &lda, &tau, &query, &lwork, &info)
+        try LAPACKError.check("sgeqrf", info, workspaceQuery: true)
         lwork = Int32(query)
         var work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         sgeqrf_(&mm, &nn, &a, &lda, &tau, &work, &lwork, &info)
+        try LAPACKError.check("sgeqrf", info)
         lwork = -1
         sorgqr_(&mm, &nn, &kk, &a, &lda, &tau, &query, &lwork, &info)
+        try LAPACKError.check("sorgqr", info, workspaceQuery: true)
         lwork = Int32(query)
         work = [Float](repeating: 0, count: Int(max(lwork, 1)))
         sorgqr_(&mm, &nn, &kk, &a, &lda, &tau, &work, &lwork, &info)
+        try LAPACKError.check("sorgqr", info)
+    }
+}
+
+/// A LAPACK routine's failure: its name, its `info`, and what that value means for it.
+public struct LAPACKError: Error, CustomStringConvertible, Equatable {
+    public var routine: String
+    public var info: Int32
+    public var message: String
+
+    public init(routine: String, info: Int32, message: String) {
+        self.routine = routine
+        self.info = info
+        self.message = message
+    }
+
+    public var description: String { "LAPACK \(routine) failed (info \(info)): \(message)" }
+
+    /// The one checker every LAPACK `info` goes through. info < 0 names a bad argument (a bug in the
+    /// caller, reported rather than ignored); info > 0 is the routine's own failure, which for the
+    /// eigen-solvers means no convergence, almost always from NaN or Inf in the matrix.
+    public static func check(_ routine: String, _ info: Int32, workspaceQuery: Bool = false) throws {
+        if info == 0 { return }
+        let phase = workspaceQuery ? " in its workspace query" : ""
+        if info < 0 { throw LAPACKError(routine: routine, info: info, message: "argument \(-info) was invalid\(phase)") }
+        let meaning = routine.hasSuffix("syevd") || routine.hasSuffix("syevr")
+            ? "the eigen-solver did not converge; the matrix likely has NaN or Inf values"
+            : "the routine reported a failure\(phase)"
+        throw LAPACKError(routine: routine, info: info, message: meaning)
     }
 }

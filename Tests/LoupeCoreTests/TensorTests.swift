@@ -52,3 +52,27 @@ struct TensorTests {
         #expect(abs(mean) < 0.03)
     }
 }
+
+@Suite("LAPACK statuses")
+struct LAPACKStatusTests {
+    @Test("a bad argument is a typed LAPACK error naming the routine and the argument, never ignored")
+    func invalidArgumentIsNamed() {
+        var a: [Float] = [1, 2, 3, 4]
+        do {
+            try BLAS.orthonormalizeColumns(&a, rows: 2, columns: 3)  // n > m: sorgqr refuses argument 2
+            Issue.record("no error for 3 columns of 2 rows")
+        } catch let error as LAPACKError {
+            #expect(error.info < 0 && error.description.contains("LAPACK"), "\(error)")
+        } catch {
+            Issue.record("untyped error \(error)")
+        }
+    }
+
+    @Test("eigen-decompositions of finite symmetric matrices succeed; the checker passes info 0 through")
+    func finiteMatricesSucceed() throws {
+        let (values, _) = try BLAS.symmetricEigen([Float(2), 1, 1, 2], n: 2)
+        #expect(abs(values[0] - 1) < 1e-5 && abs(values[1] - 3) < 1e-5)
+        #expect(throws: Never.self) { try LAPACKError.check("ssyevd", 0) }
+        #expect(throws: LAPACKError.self) { try LAPACKError.check("ssyevd", 3) }
+    }
+}

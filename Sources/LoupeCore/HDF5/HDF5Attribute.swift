@@ -109,7 +109,8 @@ extension HDF5Attributed {
             let length = H5Aget_name_by_idx(objectID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(i), nil, 0, chdf5_P_DEFAULT())
             try check(length, "H5Aget_name_by_idx", at: location)
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            _ = H5Aget_name_by_idx(objectID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(i), &buffer, buffer.count, chdf5_P_DEFAULT())
+            try check(H5Aget_name_by_idx(objectID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(i), &buffer, buffer.count, chdf5_P_DEFAULT()),
+                      "H5Aget_name_by_idx", at: location)
             names.append(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         return names
@@ -170,20 +171,29 @@ func withCStringPointers<R>(_ strings: [String], _ body: (UnsafeMutableRawPointe
 func readStrings(count: Int, fileType: hid_t, at: HDF5Location, read: (hid_t, UnsafeMutableRawPointer) -> herr_t) throws -> [String] {
     let cset = H5Tget_cset(fileType)
     if H5Tis_variable_str(fileType) > 0 {
-        let memType = HDF5Handle.datatype(H5Tcopy(chdf5_T_C_S1()))
-        _ = H5Tset_size(memType.id, chdf5_T_VARIABLE())
-        _ = H5Tset_cset(memType.id, cset)  // HDF5 will not convert between ASCII and UTF-8
+        let memType = HDF5Handle.datatype(try check(H5Tcopy(chdf5_T_C_S1()), "H5Tcopy", at: at))
+        try check(H5Tset_size(memType.id, chdf5_T_VARIABLE()), "H5Tset_size", at: at)
+        try check(H5Tset_cset(memType.id, cset), "H5Tset_cset", at: at)  // HDF5 will not convert between ASCII and UTF-8
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(count, 1))
         try check(pointers.withUnsafeMutableBytes { read(memType.id, $0.baseAddress!) }, "read strings", at: at)
         defer { for p in pointers where p != nil { H5free_memory(p) } }
         return pointers.prefix(count).map { $0.map { String(cString: $0) } ?? "" }
     }
     let size = H5Tget_size(fileType)
-    let memType = HDF5Handle.datatype(H5Tcopy(chdf5_T_C_S1()))
-    _ = H5Tset_size(memType.id, size)
-    _ = H5Tset_cset(memType.id, cset)
-    _ = H5Tset_strpad(memType.id, H5Tget_strpad(fileType))
-    var bytes = [UInt8](repeating: 0, count: size * max(count, 1))
+    guard size > 0, size <= Int.max else { throw HDF5Error(.wrongType, file: at.file, object: at.object, message: "string type of size \(size)") }
+    let memType = HDF5Handle.datatype(try check(H5Tcopy(chdf5_T_C_S1()), "H5Tcopy", at: at))
+    try check(H5Tset_size(memType.id, size), "H5Tset_size", at: at)
+    try check(H5Tset_cset(memType.id, cset), "H5Tset_cset", at: at)
+    let pad = H5Tget_strpad(fileType)
+    _ = try check(pad.rawValue, "H5Tget_strpad", at: at)
+    try check(H5Tset_strpad(memType.id, pad), "H5Tset_strpad", at: at)
+    let byteCount: Int
+    switch InputLimits.checkedCount([Int(size), max(count, 1)]) {
+    case .success(let n): byteCount = n
+    case .failure(let problem):
+        throw HDF5Error(.wrongShape, file: at.file, object: at.object, message: InputLimits.describe(problem, shape: [max(count, 1), Int(size)]))
+    }
+    var bytes = [UInt8](repeating: 0, count: byteCount)
     try check(bytes.withUnsafeMutableBytes { read(memType.id, $0.baseAddress!) }, "read strings", at: at)
     return (0..<count).map { i in
         let slice = bytes[(i * size)..<((i + 1) * size)]

@@ -58,8 +58,8 @@ extension HDF5Container {
         guard create else {
             throw HDF5Error(.missingObject, file: at.file, object: at.object, message: "no group '\(at.object)'")
         }
-        let lcpl = HDF5Handle.property(H5Pcreate(chdf5_P_LINK_CREATE()))
-        _ = H5Pset_create_intermediate_group(lcpl.id, 1)
+        let lcpl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_LINK_CREATE()), "H5Pcreate", at: at))
+        try check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group", at: at)
         let id = try check(H5Gcreate2(objectID, path, lcpl.id, chdf5_P_DEFAULT(), chdf5_P_DEFAULT()), "H5Gcreate2", at: at)
         return HDF5Group(handle: HDF5Handle(id, parent: fileHandle, close: H5Gclose), location: at)
     }
@@ -98,8 +98,8 @@ extension HDF5Container {
             }
         }
         let fileType = HDF5Handle.datatype(try check(type.makeMemoryType(), "H5Tcopy", at: at))
-        let lcpl = HDF5Handle.property(H5Pcreate(chdf5_P_LINK_CREATE()))
-        _ = H5Pset_create_intermediate_group(lcpl.id, 1)
+        let lcpl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_LINK_CREATE()), "H5Pcreate", at: at))
+        try check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group", at: at)
         let id = try check(H5Dcreate2(objectID, path, fileType.id, space.id, lcpl.id, dcpl.id, chdf5_P_DEFAULT()), "H5Dcreate2", at: at)
         return try HDF5Dataset(handle: HDF5Handle(id, parent: fileHandle, close: H5Dclose), location: at)
     }

@@ -99,7 +99,7 @@ public final class HDF5Dataset: HDF5Attributed {
         if elementType == .float16, T.self == Float.self {
             return try write(HalfConversion.half(unsafeBitCast(values, to: [Float].self)), selection: selection)
         }
-        let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
+        let memType = HDF5Handle.datatype(try check(T.hdf5Type.makeMemoryType(), "H5Tcopy", at: location))
         try withSelection(selection) { memSpace, fileSpace in
             _ = try check(values.withUnsafeBytes { H5Dwrite(handle.id, memType.id, memSpace, fileSpace, chdf5_P_DEFAULT(), $0.baseAddress) },
                       "H5Dwrite", at: location)
@@ -111,7 +111,7 @@ public final class HDF5Dataset: HDF5Attributed {
         HDF5Library.start()
         guard elementType == .string else { throw typeError(wanted: .string) }
         try requireCount(strings.count, count)
-        let memType = HDF5Handle.datatype(HDF5ElementType.string.makeMemoryType())
+        let memType = HDF5Handle.datatype(try check(HDF5ElementType.string.makeMemoryType(), "H5Tcopy", at: location))
         try check(withCStringPointers(strings) { H5Dwrite(handle.id, memType.id, chdf5_S_ALL(), chdf5_S_ALL(), chdf5_P_DEFAULT(), $0) },
                   "H5Dwrite", at: location)
     }
@@ -147,7 +147,7 @@ public final class HDF5Dataset: HDF5Attributed {
             return unsafeBitCast(HalfConversion.float(halves), to: [T].self)
         }
         var out = [T](repeating: T(), count: n)
-        let memType = HDF5Handle.datatype(T.hdf5Type.makeMemoryType())
+        let memType = HDF5Handle.datatype(try check(T.hdf5Type.makeMemoryType(), "H5Tcopy", at: location))
         try withSelection(selection) { memSpace, fileSpace in
             _ = try check(out.withUnsafeMutableBytes { H5Dread(handle.id, memType.id, memSpace, fileSpace, chdf5_P_DEFAULT(), $0.baseAddress) },
                       "H5Dread", at: location)

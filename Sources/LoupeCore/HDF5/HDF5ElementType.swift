@@ -29,9 +29,13 @@ public enum HDF5ElementType: String, Sendable, CaseIterable, Codable {
         case .uint32: return H5Tcopy(chdf5_T_NATIVE_UINT32())
         case .uint64: return H5Tcopy(chdf5_T_NATIVE_UINT64())
         case .string:
+            // A negative id on failure, so the caller's `check` reports it with HDF5's message.
             let t = H5Tcopy(chdf5_T_C_S1())
-            _ = H5Tset_size(t, chdf5_T_VARIABLE())
-            _ = H5Tset_cset(t, H5T_CSET_UTF8)
+            guard t >= 0 else { return t }
+            guard H5Tset_size(t, chdf5_T_VARIABLE()) >= 0, H5Tset_cset(t, H5T_CSET_UTF8) >= 0 else {
+                H5Tclose(t)
+                return -1
+            }
             return t
         }
     }

@@ -34,8 +34,9 @@ public final class HDF5File: HDF5Container {
             H5Eclear2(chdf5_E_DEFAULT())
             throw HDF5Error(.notHDF5, file: path, object: "/", message: "not an HDF5 file (no HDF5 signature)")
         }
-        let fapl = HDF5Handle.property(H5Pcreate(chdf5_P_FILE_ACCESS()))
-        _ = H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG)
+        let here = HDF5Location(file: path, object: "/")
+        let fapl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_FILE_ACCESS()), "H5Pcreate", at: here))
+        try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", at: here)
         let id = H5Fopen(path, writable ? chdf5_F_ACC_RDWR() : chdf5_F_ACC_RDONLY(), fapl.id)
         if id < 0 {
             let message = HDF5Library.lastMessage()
@@ -50,8 +51,9 @@ public final class HDF5File: HDF5Container {
     /// might see half-written.
     public static func create(_ path: String) throws -> HDF5File {
         HDF5Library.start()
-        let fapl = HDF5Handle.property(H5Pcreate(chdf5_P_FILE_ACCESS()))
-        _ = H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG)
+        let here = HDF5Location(file: path, object: "/")
+        let fapl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_FILE_ACCESS()), "H5Pcreate", at: here))
+        try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", at: here)
         let id = try check(H5Fcreate(path, chdf5_F_ACC_TRUNC(), chdf5_P_DEFAULT(), fapl.id), "H5Fcreate",
                            at: HDF5Location(file: path, object: "/"))
         return HDF5File(id: id, path: path)
