@@ -32,7 +32,7 @@ extension Image {
         let channels = (isColor ? 3 : 1) + (hasAlpha ? 1 : 0)
         image.format = Image.pngFormat(channels: channels)
         let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        var pixels = [UInt8](repeating: 0, count: try InputLimits.imageBytes(width: width, height: height, channels: channels, path: name))
         let done = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
         guard done != 0 else { throw pngError(&image, name) }
         return Image(width: width, height: height, channels: channels, pixels: pixels)
@@ -48,7 +48,7 @@ extension Image {
         guard header == 0, width > 0, height > 0 else { throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(handle))) }
         let gray = colorspace == Int32(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
+        var pixels = [UInt8](repeating: 0, count: try InputLimits.imageBytes(width: Int(width), height: Int(height), channels: channels, path: name))
         let status = data.withUnsafeBytes { src in
             pixels.withUnsafeMutableBufferPointer { dst in
                 tjDecompress2(handle, src.bindMemory(to: UInt8.self).baseAddress, UInt(data.count), dst.baseAddress, width, 0, height,

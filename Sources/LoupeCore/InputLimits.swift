@@ -13,6 +13,20 @@ public enum InputLimits {
         return 16 << 30
     }()
 
+    /// The most one decoded image may take: 1 GiB (a 16k × 16k RGBA image), far above any photograph a
+    /// classifier sees; a header declaring more is corrupt or hostile.
+    public static let maxImageBytes = 1 << 30
+
+    /// The byte size of a decoded `width`×`height`×`channels` image, checked against `maxImageBytes`.
+    public static func imageBytes(width: Int, height: Int, channels: Int, path: String) throws -> Int {
+        let shape = [height, width, channels]
+        guard case .success(let bytes) = checkedCount(shape), bytes <= maxImageBytes else {
+            throw LoupeError.format(path: path, message: "image header declares \(width)×\(height)×\(channels) pixels, more than the "
+                                    + "\(maxImageBytes >> 20) MiB a decoded image may take; the file is corrupt")
+        }
+        return bytes
+    }
+
     /// What went wrong with a declared size; `describe` turns it into the message a reader throws.
     public enum Problem: Error, Equatable, Sendable {
         case negative(Int)

@@ -31,4 +31,26 @@ struct ImageCodecTests {
         #expect(throws: LoupeError.self) { try Image.decode(Data([0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0, 1, 2])) }
         #expect(throws: LoupeError.self) { try Image.decode(Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0])) }
     }
+
+    @Test("a PNG or JPEG header declaring a huge image is a named error before any allocation")
+    func hugeDeclaredImages() throws {
+        // PNG: a valid signature and IHDR (CRC included) for 1,000,000 × 1,000,000 RGB, libpng's own limit.
+        let script = "import struct, zlib, sys; ihdr = struct.pack('>IIBBBBB', 1000000, 1000000, 8, 2, 0, 0, 0); "
+            + "chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d)); "
+            + "sys.stdout.write((b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', zlib.compress(bytes(64))) + chunk(b'IEND', b'')).hex())"
+        let made = try runProcess(systemPython, ["-c", script])
+        #expect(made.status == 0, "\(made.err)")
+        let hex = Array(made.out.utf8)
+        var png = Data()
+        for i in stride(from: 0, to: hex.count - 1, by: 2) {
+            png.append(UInt8(String(decoding: hex[i...(i + 1)], as: UTF8.self), radix: 16)!)
+        }
+        #expect { try Image.decode(png, name: "huge.png") } throws: { "\($0)".contains("huge.png") && "\($0)".contains("more than") }
+        // JPEG: the SOF0 marker of a real 4×2 file patched to 65,500 × 65,500.
+        var jpeg = [UInt8](Data(base64Encoded: ImageFixtures.jpegBase64)!)
+        let markers = Array(0..<(jpeg.count - 1))
+        let sof = try #require(markers.first { (i: Int) -> Bool in jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0 })
+        for o in [sof + 5, sof + 7] { jpeg[o] = 0xFF; jpeg[o + 1] = 0xDC }
+        #expect { try Image.decode(Data(jpeg), name: "huge.jpg") } throws: { "\($0)".contains("huge.jpg") && "\($0)".contains("more than") }
+    }
 }
