@@ -93,3 +93,16 @@ import Testing
         #expect(Ticks.labels([-10, 0, 10]) == ["−10", "0", "10"])
     }
 }
+
+@Suite("Cairo statuses")
+struct CanvasStatusTests {
+    @Test("a canvas or an image beyond Cairo's size limit is a clear error at encoding, not a trap")
+    func oversizeIsAnError() {
+        #expect { try Canvas(width: 1e9, height: 10).pngData() } throws: { "\($0)".contains("32767") }
+        #expect { try Canvas(width: .nan, height: 10).pngData() } throws: { "\($0)".contains("does not fit") }
+        let canvas = Canvas(width: 20, height: 20)
+        canvas.image(Image(width: 40000, height: 1, channels: 3, pixels: [UInt8](repeating: 9, count: 120000)), x: 0, y: 0, width: 20, height: 20)
+        #expect { try canvas.pngData() } throws: { "\($0)".contains("40000×1") }
+        #expect(throws: Never.self) { try Canvas(width: 20, height: 20).pngData() }
+    }
+}

@@ -15,12 +15,28 @@ public final class Canvas {
     public let scale: Double
     public static let fontFamily = "DejaVu Sans"
 
+    /// The first thing Cairo refused, in its own words; drawing goes on harmlessly (Cairo ignores
+    /// calls on a surface in error), and `pngData` throws it, so one bad figure is one clear error.
+    public private(set) var failure: String?
+
+    /// Cairo's limit on either side of an image surface, in pixels.
+    static let maxPixels = 32767
+
     public init(width: Double, height: Double, scale: Double = 2, background: RGB? = .white) {
         self.width = width
         self.height = height
         self.scale = scale
-        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded()), Int32((height * scale).rounded()))
+        let pw = (width * scale).rounded(), ph = (height * scale).rounded()
+        var pixelsW: Int32 = 1, pixelsH: Int32 = 1
+        if pw.isFinite, ph.isFinite, pw >= 1, ph >= 1, pw <= Double(Self.maxPixels), ph <= Double(Self.maxPixels) {
+            pixelsW = Int32(pw); pixelsH = Int32(ph)
+        } else {
+            failure = "a figure of \(width)×\(height) points at scale \(scale) does not fit Cairo's 1…\(Self.maxPixels) pixels a side"
+        }
+        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pixelsW, pixelsH)
         cr = cairo_create(surface)
+        record(cairo_surface_status(surface), "creating the surface")
+        record(cairo_status(cr), "creating the drawing context")
         cairo_scale(cr, scale, scale)
         cairo_set_antialias(cr, CAIRO_ANTIALIAS_BEST)
         if let background {
@@ -36,6 +52,12 @@ public final class Canvas {
     deinit {
         cairo_destroy(cr)
         cairo_surface_destroy(surface)
+    }
+
+    /// The one checker for Cairo statuses: keeps the first failure with Cairo's message.
+    func record(_ status: cairo_status_t, _ doing: String) {
+        guard status != CAIRO_STATUS_SUCCESS, failure == nil else { return }
+        failure = "Cairo failed \(doing): " + String(cString: cairo_status_to_string(status))
     }
 
     // MARK: - State
@@ -129,8 +151,13 @@ public final class Canvas {
     /// `nearest`), at `alpha`.
     public func image(_ image: Image, x: Double, y: Double, width w: Double, height h: Double, nearest: Bool = false, alpha: Double = 1) {
         guard image.width > 0, image.height > 0 else { return }
+        guard image.width <= Self.maxPixels, image.height <= Self.maxPixels else {
+            if failure == nil { failure = "an image of \(image.width)×\(image.height) pixels is larger than Cairo draws (\(Self.maxPixels) a side)" }
+            return
+        }
         let rgb = image.rgb()
         let stride = Int(cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, Int32(rgb.width)))
+        guard stride > 0 else { record(CAIRO_STATUS_INVALID_STRIDE, "drawing an image"); return }
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stride * rgb.height)
         defer { buffer.deallocate() }
         for row in 0..<rgb.height {
@@ -142,6 +169,7 @@ public final class Canvas {
         }
         let source = cairo_image_surface_create_for_data(buffer, CAIRO_FORMAT_RGB24, Int32(rgb.width), Int32(rgb.height), Int32(stride))
         defer { cairo_surface_destroy(source) }
+        record(cairo_surface_status(source), "wrapping an image")
         save()
         cairo_rectangle(cr, x, y, w, h)
         cairo_clip(cr)
@@ -160,6 +188,8 @@ public final class Canvas {
     /// The picture as PNG bytes (written by Cairo's PNG encoder into memory).
     public func pngData() throws -> Data {
         cairo_surface_flush(surface)
+        record(cairo_status(cr), "drawing")
+        if let failure { throw LoupeError.io(path: "figure", message: failure) }
         let sink = PNGSink()
         let status = cairo_surface_write_to_png_stream(surface, { closure, data, length in
             let sink = Unmanaged<PNGSink>.fromOpaque(closure!).takeUnretainedValue()
@@ -173,11 +203,15 @@ public final class Canvas {
     }
 
     /// The picture as an RGB `Image` (alpha composited onto white).
-    public func rgbImage() -> Image {
+    public func rgbImage() throws -> Image {
         cairo_surface_flush(surface)
+        record(cairo_status(cr), "drawing")
+        if let failure { throw LoupeError.io(path: "figure", message: failure) }
         let w = Int(cairo_image_surface_get_width(surface)), h = Int(cairo_image_surface_get_height(surface))
         let stride = Int(cairo_image_surface_get_stride(surface))
-        let data = cairo_image_surface_get_data(surface)!
+        guard let data = cairo_image_surface_get_data(surface) else {
+            throw LoupeError.io(path: "figure", message: "Cairo gave no pixel data for the surface")
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * 3)
         for row in 0..<h {
             for col in 0..<w {
