@@ -39,6 +39,19 @@ struct CheckpointTests {
         #expect(try HDF5File.open(path).dataset("state/bn1.num_batches_tracked").elementType == .int64)
     }
 
+    @Test("a checkpoint whose sizes a model cannot have is refused by name", arguments: [
+        ("image_size", 0), ("image_size", -64), ("num_classes", 0), ("in_channels", 9), ("epoch", -1),
+    ])
+    func impossibleSizesAreRefused(attribute: String, value: Int) throws {
+        let folder = temporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/bad.h5"
+        try sample().write(to: path)
+        let file = try HDF5File.open(path, writable: true)
+        try file.setAttribute(attribute, value)
+        file.close()
+        #expect { _ = try Checkpoint.read(path) } throws: { "\($0)".contains(attribute) && "\($0)".contains("\(value)") }
+    }
+
     @Test("h5py reads a checkpoint's state_dict with torchvision keys and PyTorch dtypes")
     func h5pyReadsCheckpoint() throws {
         let folder = temporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -83,9 +83,15 @@ public struct Checkpoint: Sendable {
     public static func read(_ path: String) throws -> Checkpoint {
         let file = try HDF5File.open(path)
         try RunFormat.requireFormat(file, RunFormat.checkpointFormat, supported: RunFormat.checkpointVersion)
+        // The ranges keep a hand-written or foreign checkpoint from reaching a model built with sizes it cannot have.
+        let ranges: [String: ClosedRange<Int>] = ["epoch": 0...1_000_000, "num_classes": 1...1_000_000, "in_channels": 1...4, "image_size": 1...8192]
         func int(_ name: String) throws -> Int {
             guard let v = try file.attribute(name)?.intValue else {
                 throw HDF5Error(.missingObject, file: path, object: "/@" + name, message: "checkpoint attribute '\(name)' is missing")
+            }
+            if let range = ranges[name], !range.contains(v) {
+                throw HDF5Error(.wrongShape, file: path, object: "/@" + name,
+                                message: "checkpoint attribute '\(name)' is \(v); it must be in \(range.lowerBound)…\(range.upperBound)")
             }
             return v
         }
