@@ -104,10 +104,20 @@ public final class DumpFile {
         }
         normalizationMean = try DumpFile.doubles(file, ["normalization_mean", "norm_mean", "mean"])
         normalizationStd = try DumpFile.doubles(file, ["normalization_std", "norm_std", "std"])
-        imageSize = try file.attribute("image_size")?.intValue ?? file.attribute("image_size")?.doublesValue.flatMap { $0.first.map { Int($0) } }
+        imageSize = try DumpFile.imageSize(file, path: path)
         seed = try file.attribute("seed")?.intValue.map { UInt64(truncatingIfNeeded: $0) }
         recordedLayerOrder = try file.attribute("layers")?.stringsValue
         self.notes = notes
+    }
+
+    /// `image_size` as an integer, or a float holding a whole number (h5py users write either).
+    private static func imageSize(_ file: HDF5File, path: String) throws -> Int? {
+        guard let value = try file.attribute("image_size") else { return nil }
+        let number = value.intValue.map(Double.init) ?? value.doublesValue?.first
+        guard let number, number.isFinite, number.rounded() == number, number >= 1, number <= 65536 else {
+            throw LoupeError.invalidInput("\(path): attribute 'image_size' is \(value); expected a whole number of pixels from 1 to 65536")
+        }
+        return Int(number)
     }
 
     private static func doubles(_ file: HDF5File, _ names: [String]) throws -> [Double]? {
@@ -216,8 +226,9 @@ public final class DumpFile {
         switch d.elementType {
         case .float16, .float32, .float64:
             let values = try d.read(as: Double.self)
-            guard values.allSatisfy({ $0.rounded() == $0 && $0.isFinite }) else {
-                throw LoupeError.invalidInput("\(self.path):\(path) holds non-integer values, expected integer labels")
+            // ±2^53: every whole float up to there is exact, and beyond it no label can be meant.
+            if let bad = values.first(where: { !($0.isFinite && $0.rounded() == $0 && abs($0) <= 9_007_199_254_740_992) }) {
+                throw LoupeError.invalidInput("\(self.path):\(path) holds \(bad), expected whole-number labels")
             }
             return values.map { Int($0) }
         case .string: throw LoupeError.invalidInput("\(self.path):\(path) holds strings, expected integers")

@@ -25,7 +25,7 @@ public enum HDF5AttributeValue: Equatable, Sendable, CustomStringConvertible {
     public var intValue: Int? {
         switch self {
         case .int(let v): return Int(v)
-        case .double(let v) where v.rounded() == v: return Int(v)
+        case .double(let v) where v.rounded() == v: return Int(exactly: v)  // nil beyond Int's range, never a trap
         default: return nil
         }
     }
