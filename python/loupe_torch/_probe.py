@@ -175,9 +175,11 @@ class Probe:
                     if writer is None:
                         layers, embedding = self._plan(x)
                         writer = self._open(path, x, layers, epoch, storage, run, seed, compression)
-                    rows = self._capture(x, images, labels, ids, meta, layers, embedding, writer.rows)
+                    rows, k, compute = self._capture(x, images, labels, ids, meta, layers, embedding, writer.rows)
                     if writer.rows == 0:
-                        writer.write_classes(self._classes_for(rows["/logits"].shape[1]))
+                        writer.write_classes(self._classes_for(k))
+                        # What the network computed in (float16/bfloat16 under autocast); storage is `dtype`.
+                        writer.set_attr("compute_dtype", compute)
                     writer.append(rows)
                     if progress:
                         print(f"\rdump epoch {epoch}: {writer.rows} samples", end="", file=sys.stderr, flush=True)
@@ -207,6 +209,7 @@ class Probe:
         return DumpWriter(path, attrs, layers, storage, compression)
 
     def _capture(self, x, images, labels, ids, meta, layers, embedding, start):
+        """One batch → (dataset rows, number of classes, dtype the recorded layers were computed in)."""
         model = self.model
         wanted = {}
         for l in layers:
@@ -273,7 +276,7 @@ class Probe:
             act = _numpy(a.detach().float())
             rows[f"/activations/{name}"] = act
             rows[f"/gradients/{name}"] = np.zeros_like(act) if g is None else _numpy(g.detach().float())
-        return rows
+        return rows, k, str(tensors[0].dtype).replace("torch.", "")
 
     def _sample_rows(self, images, labels, ids, meta, start, n):
         pixels = self._pixels(images)

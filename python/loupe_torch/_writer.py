@@ -91,6 +91,9 @@ class DumpWriter:
             f.create_dataset(path, shape=(0,) + per_sample, maxshape=(None,) + per_sample, dtype=dtype, chunks=chunk,
                              compression=compression, compression_opts=options)
 
+    def set_attr(self, key, value):
+        self._file.attrs[key] = value
+
     def write_classes(self, classes):
         self._file.create_dataset("/probe/classes", data=np.array(list(classes), dtype=object), dtype=_STRING)
 
