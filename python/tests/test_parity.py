@@ -154,6 +154,18 @@ def test_every_analyzer_runs_on_the_torch_dump(loupe, resnet_run, tmp_path):
             assert values and max(abs(v - 1) for v in values) < 1e-4, summary
 
 
+def test_loupe_compare_reads_torch_and_loupe_runs(loupe, resnet_run, tmp_path):
+    """`loupe compare` on a run folder written by loupe_torch next to one written by Loupe."""
+    ref, ours = both_dumps(loupe, resnet_run, "layer3,layer4", "logit", tmp_path)
+    for name, dump in (("torch-run", ours), ("loupe-run", ref)):
+        (tmp_path / name / "dumps").mkdir(parents=True)
+        (tmp_path / name / "dumps" / "epoch-0001.h5").write_bytes(dump.read_bytes())
+    out = tmp_path / "compare"
+    loupe("compare", tmp_path / "torch-run", tmp_path / "loupe-run", "--option", "perplexity=2", "--option", "iterations=300",
+          "--option", "knn=3", "--option", "components=4", "--quiet", "--out", out)
+    assert any(p.suffix == ".csv" for p in out.rglob("*")) and any(p.suffix == ".png" for p in out.rglob("*"))
+
+
 def _numbers(obj):
     if isinstance(obj, dict):
         for v in obj.values():
