@@ -122,8 +122,8 @@ class Probe:
         embedding = None
         if self.embedding is not None:
             matches = [l for l in layers if l.name == self.embedding]
-            if not matches:
-                raise _layers.LayerError(f"embedding '{self.embedding}' is no layer of {self._label}")
+            if not matches or matches[0].shape is None:
+                raise _layers.LayerError(f"embedding '{self.embedding}' is no layer of {self._label} with a tensor output")
             embedding = matches[0]
         return chosen, embedding
 

@@ -5,8 +5,8 @@
     python3 python/scripts/stream_memory.py --images 256 --out /tmp/stream.h5
 
 Images are generated batch by batch (seeded uint8 noise), so the loader holds one batch; what the
-dump writes per sample and the process's peak resident memory are printed as JSON. A writer that kept
-the probe set in memory would need about `data_mib` more for the larger run.
+dump's size and the process's peak resident memory are printed as JSON. A writer that kept the probe
+set in memory would need at least the file's size (float16) in memory.
 """
 
 import argparse
@@ -64,7 +64,7 @@ def main():
     if not args.keep:
         os.remove(args.out)
     print(json.dumps({"images": args.images, "size": args.size, "dtype": args.dtype, "peak_rss_mib": round(peak),
-                      "file_mib": round(size), "data_mib": round(size), "seconds": round(seconds, 1),
+                      "file_mib": round(size), "seconds": round(seconds, 1),
                       "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": cpu_name()}))
 
 
