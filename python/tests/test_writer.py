@@ -218,3 +218,21 @@ def test_under_ddp_only_rank_zero_writes(tmp_path):
     # Rank 0 read the loader, rank 1 did not; both saw the finished file; names are the unwrapped model's.
     assert lines == [["0", "1", "features.3", "littleconv"], ["1", "0", "features.3", "littleconv"]]
     assert sorted(os.listdir(tmp_path / "dumps")) == ["epoch-0001.h5", "epoch-0001.h5.ckpt.h5"]
+
+
+def test_embedding_defaults_and_a_named_module(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 6, 3), torch.nn.ReLU(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 2))
+    x = pixels(3)
+    loader = [(x, torch.tensor([0, 1, 0]))]
+    loupe_torch.Probe(model, layers="1").dump(loader, tmp_path / "a.h5", dtype="float32")
+    loupe_torch.Probe(model, layers="1", embedding="5").dump(loader, tmp_path / "b.h5", dtype="float32")
+    with torch.no_grad():
+        h = model[1](model[0](x.float() / 255))
+        features = model[5](model[4](model[3](model[2](h))))
+    with h5py.File(tmp_path / "a.h5", "r") as a, h5py.File(tmp_path / "b.h5", "r") as b:
+        assert np.allclose(a["embedding"][()], h.mean(dim=(2, 3)).numpy(), rtol=1e-5, atol=1e-7)  # last recorded, pooled
+        assert np.allclose(b["embedding"][()], features.numpy(), rtol=1e-5, atol=1e-7)            # the named module
+    with pytest.raises(loupe_torch.LayerError):
+        loupe_torch.Probe(model, embedding="head")
