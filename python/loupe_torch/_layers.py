@@ -98,13 +98,13 @@ def resolve(patterns, layers, aliases, label, defaults):
     Raises:
         LayerError: a glob matching nothing, an unknown name, or a name whose output is not C×h×w.
     """
-    by_name = {l.name: l for l in layers}
-    all_names = [l.name for l in layers]
+    by_name = {layer.name: layer for layer in layers}
+    all_names = [layer.name for layer in layers]
     if patterns is None:
         if defaults:
             patterns = list(defaults)
         else:
-            chosen = [l for l in layers if "." not in l.name and ":" not in l.name and l.spatial]
+            chosen = [layer for layer in layers if "." not in layer.name and ":" not in layer.name and layer.spatial]
             if not chosen:
                 raise LayerError(f"{label}: no top-level module has a C×h×w output; name the layers to dump "
                                  f"(layers=[...]); valid names: {_summary(all_names, aliases)}")
@@ -125,7 +125,7 @@ def resolve(patterns, layers, aliases, label, defaults):
             raise LayerError(f"layer '{p}' of {label} outputs {'no tensor' if shape is None else 'shape ' + str(shape)} per "
                              f"sample; only layers with C×h×w outputs can be dumped (use embedding='{name}' for a vector)")
         chosen.add(name)
-    selected = [l for l in layers if l.name in chosen and l.spatial]
+    selected = [layer for layer in layers if layer.name in chosen and layer.spatial]
     if not selected:
         raise LayerError(f"layers {patterns} select no layer with a C×h×w output in {label}")
     return selected

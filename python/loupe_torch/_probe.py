@@ -102,13 +102,13 @@ class Probe:
         """Every layer for input ``images`` as ``(name, per-sample shape)``, in forward order (``--list-layers``)."""
         x = self._network_input(self._as_batch(images)[0])
         with self._probing():
-            return [(l.name, l.shape) for l in self._discover(x)]
+            return [(layer.name, layer.shape) for layer in self._discover(x)]
 
     def resolve_layers(self, images):
         """The layers a dump of ``images`` records, as ``(name, per-sample shape)``."""
         x = self._network_input(self._as_batch(images)[0])
         with self._probing():
-            return [(l.name, l.shape) for l in self._plan(x)[0]]
+            return [(layer.name, layer.shape) for layer in self._plan(x)[0]]
 
     def _discover(self, x):
         key = (tuple(x.shape[1:]), x.dtype, x.device)
@@ -121,7 +121,7 @@ class Probe:
         chosen = _layers.resolve(self.patterns, layers, self.arch.aliases, self._label, self.arch.default_layers)
         embedding = None
         if self.embedding is not None:
-            matches = [l for l in layers if l.name == self.embedding]
+            matches = [layer for layer in layers if layer.name == self.embedding]
             if not matches or matches[0].shape is None:
                 raise _layers.LayerError(f"embedding '{self.embedding}' is no layer of {self._label} with a tensor output")
             embedding = matches[0]
@@ -169,7 +169,7 @@ class Probe:
         writer = None
         try:
             with self._probing():
-                for index, batch in enumerate(loader):
+                for batch in loader:
                     images, labels, ids, meta = self._as_batch(batch)
                     x = self._network_input(images)
                     if writer is None:
@@ -201,7 +201,7 @@ class Probe:
             "epoch": int(epoch), "model": self.model_name, "run": run if run is not None else natural_run_name(path),
             "target": self.target, "mode": "eval", "dtype": storage,
             "normalization_mean": np.asarray(mean, dtype=np.float64), "normalization_std": np.asarray(std, dtype=np.float64),
-            "image_size": int(height), "seed": int(seed), "layers": [l.name for l in layers],
+            "image_size": int(height), "seed": int(seed), "layers": [layer.name for layer in layers],
             "torch_version": torch.__version__,
         }
         if x.shape[3] != height:
@@ -212,9 +212,9 @@ class Probe:
         """One batch → (dataset rows, number of classes, dtype the recorded layers were computed in)."""
         model = self.model
         wanted = {}
-        for l in layers:
-            wanted.setdefault(model.get_submodule(l.module_name), {})[l.call] = l.name
-        if embedding is not None and embedding.name not in {l.name for l in layers}:
+        for layer in layers:
+            wanted.setdefault(model.get_submodule(layer.module_name), {})[layer.call] = layer.name
+        if embedding is not None and embedding.name not in {layer.name for layer in layers}:
             wanted.setdefault(model.get_submodule(embedding.module_name), {}).setdefault(embedding.call, None)
         captured, extra, calls = {}, {}, {}
 
@@ -251,7 +251,7 @@ class Probe:
             raise ValueError(f"label {bad} is out of range for {k} classes")
         z = logits.float()
         values = _target(self.target, z, y)
-        names = [l.name for l in layers]
+        names = [layer.name for layer in layers]
         missing = [name for name in names if name not in captured]
         if missing:
             raise RuntimeError(f"layers {missing} did not run in this batch's forward pass (a data-dependent branch?)")

@@ -63,6 +63,10 @@ class DumpWriter:
             if tuple(values.shape[1:]) != d.shape[1:]:
                 raise ValueError(f"{path}: batch at sample {start} has per-sample shape {tuple(values.shape[1:])}, "
                                  f"earlier batches {d.shape[1:]}: all probe images must have one size")
+            if values.dtype != d.dtype and values.dtype.kind == "f":
+                # numpy rounds to nearest even; HDF5 1.10's own float32 → float16 conversion does not
+                # (values just below a power of two come out halved: 0.9999962 → 0.5).
+                values = values.astype(d.dtype)
             d.resize(end, axis=0)
             d[start:end] = values
         self.rows = end

@@ -236,3 +236,26 @@ def test_embedding_defaults_and_a_named_module(tmp_path):
         assert np.allclose(b["embedding"][()], features.numpy(), rtol=1e-5, atol=1e-7)            # the named module
     with pytest.raises(loupe_torch.LayerError):
         loupe_torch.Probe(model, embedding="head")
+
+
+class Constant(torch.nn.Module):
+    """Outputs fixed values (plus 0·x, so the output depends on the input)."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.register_buffer("values", torch.tensor(values, dtype=torch.float32).view(1, 1, 2, -1))
+
+    def forward(self, x):
+        return self.values + 0 * x[:, :1, :2, : self.values.shape[-1]]
+
+
+def test_float16_storage_rounds_to_nearest_even(tmp_path):
+    """Values just below a power of two, where HDF5 1.10's own float16 conversion halves them."""
+    values = [0.9999962, -0.06249291, 0.4576416, 1e-8, 3.0e-5, 65519.0, -2.0000002, 0.33333334]
+    model = torch.nn.Sequential(Constant(values), torch.nn.Flatten(), torch.nn.Linear(8, 2))
+    loupe_torch.Probe(model, layers="0").dump([(pixels(2), torch.tensor([0, 1]))], tmp_path / "h.h5", dtype="float16")
+    with h5py.File(tmp_path / "h.h5", "r") as f:
+        stored = f["activations/0"][()].reshape(2, -1)
+    expected = np.array(values, dtype=np.float32).astype(np.float16)
+    assert np.array_equal(stored[0], expected) and np.array_equal(stored[1], expected), stored[0]
+    assert stored[0, 0] == 1.0 and stored[0, 1] == np.float16(-0.0625)
