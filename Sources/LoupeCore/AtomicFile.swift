@@ -12,6 +12,17 @@ public enum AtomicFile {
         return folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
     }
 
+    /// The process id in a temporary name made by `temporaryPath`, or nil for any other name.
+    public static func writerProcess(ofTemporaryName name: String) -> pid_t? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        return pid_t(name[marker.upperBound...])
+    }
+
+    /// Whether a process with this id exists (a stale temporary file's writer does not).
+    public static func isRunning(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+
     /// Calls `body` with a temporary path to write; then syncs and renames it to `path`.
     /// Every object holding the temporary file open must be released when `body` returns.
     @discardableResult

@@ -13,8 +13,10 @@ public enum BLAS {
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        audited {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 
     /// Double-precision GEMM, row-major (reference computations, PCA covariance in float64).
@@ -22,8 +24,10 @@ public enum BLAS {
                              a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         if m == 0 || n == 0 { return }
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        audited {
+            cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 
     /// Symmetric rank-k update, row-major: C ← alpha·AᵀA + beta·C (A is k×n, `transpose` true) or
@@ -32,8 +36,10 @@ public enum BLAS {
     public static func dsyrk(transpose: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         if n == 0 { return }
-        cblas_dsyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
-                    Int32(lda), beta, c, Int32(ldc))
+        audited {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
+                        Int32(lda), beta, c, Int32(ldc))
+        }
     }
 
     /// Single-precision `dsyrk`: C ← alpha·AᵀA + beta·C (`transpose`, A k×n) or alpha·A·Aᵀ + beta·C (A n×k),
@@ -42,8 +48,10 @@ public enum BLAS {
     public static func ssyrk(transpose: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if n == 0 { return }
-        cblas_ssyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
-                    Int32(lda), beta, c, Int32(ldc))
+        audited {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), alpha, a,
+                        Int32(lda), beta, c, Int32(ldc))
+        }
     }
 
     /// y ← alpha·x + y.

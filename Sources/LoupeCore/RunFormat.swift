@@ -38,6 +38,8 @@ public enum RunFormat {
         public static let metrics = "metrics.csv"
         public static let checkpoints = "checkpoints"
         public static let dumps = "dumps"
+        /// Dumps of other targets made later by `loupe probe` (the demo writes them here).
+        public static let probes = "probes"
         public static func checkpointName(epoch: Int) -> String { "epoch-" + pad4(epoch) + ".h5" }
         public static func dumpName(epoch: Int) -> String { "epoch-" + pad4(epoch) + ".h5" }
         static func pad4(_ n: Int) -> String { let s = String(n); return String(repeating: "0", count: max(0, 4 - s.count)) + s }

@@ -49,10 +49,49 @@ public final class ProbedTraining {
 
     public func run() throws { try trainer.run() }
 
-    /// Resumes a run (dumps continue at the configured epochs).
-    public static func resume(_ run: RunDirectory) throws {
+    /// Resumes a run from wherever it stopped (dumps continue at the configured epochs); `announce`
+    /// gets one line saying where it was taken up, before any work.
+    @discardableResult
+    public static func resume(_ run: RunDirectory, announce: (String) -> Void = { _ in }) throws -> Trainer.ResumePoint {
         let trainer = try Trainer.resume(run)
-        try ProbedTraining(trainer: trainer).trainer.trainRemainingEpochs()
+        let config = trainer.config
+        switch trainer.resumePoint ?? .start {
+        case .start:
+            announce("\(run.path) has no complete checkpoint yet; starting it again from epoch 0 with its config.json")
+        case .checkpoint(let epoch):
+            announce("\(run.path): resuming after epoch \(epoch) of \(config.epochs)")
+        case .complete(let epochs):
+            announce("\(run.path) is complete (\(epochs) of \(epochs) epochs); nothing to do")
+        }
+        let training = try ProbedTraining(trainer: trainer)
+        try training.writeMissingDumps(announce: announce)
+        try trainer.continueRun()
+        return trainer.resumePoint ?? .start
+    }
+
+    /// A kill between an epoch's checkpoint and its dump leaves the dump missing; this writes it again
+    /// from that epoch's weights: the trainer's own for its current epoch, the checkpoint's for earlier
+    /// ones, and a freshly seeded model's for epoch 0 (the seed alone decides the initial weights).
+    func writeMissingDumps(announce: (String) -> Void) throws {
+        let run = trainer.directory, done = Set(run.dumpEpochs()), checkpoints = Set(run.checkpointEpochs())
+        let missing = trainer.config.dumpEpochs.filter { $0 <= trainer.epoch && !done.contains($0) }.sorted()
+        guard trainer.resumePoint != .start, !missing.isEmpty else { return }
+        for epoch in missing {
+            let source: Trainer
+            if epoch == trainer.epoch {
+                source = trainer
+            } else if epoch == 0 {
+                source = try Trainer(config: trainer.config, run: run)
+            } else if checkpoints.contains(epoch) {
+                source = try Trainer.resume(run, upTo: epoch)
+            } else {
+                announce("\(run.path): the dump of epoch \(epoch) is missing and its checkpoint is gone; write it with loupe probe --checkpoint")
+                continue
+            }
+            source.quiet = trainer.quiet
+            announce("\(run.path): writing the missing dump of epoch \(epoch)")
+            try ProbedTraining.dump(trainer: source, epoch: epoch, options: options)
+        }
     }
 
     /// The run's probe set as the trainer defines it.

@@ -11,7 +11,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train LittleConv from scratch or ResNet-18 by transfer learning; checkpoint every epoch, dump probes.",
         discussion: """
         Writes RUN_DIR/config.json, metrics.csv, checkpoints/epoch-NNNN.h5 and dumps/epoch-NNNN.h5
-        (docs/run-format.md). Kill it at any moment: --resume continues from the last complete checkpoint.
+        (docs/run-format.md). Kill it at any moment: --resume continues from the last complete checkpoint
+        (or from epoch 0 if none was written yet), and on a finished run says so and exits 0.
 
         Examples:
           loupe train --model littleconv --data synthetic --epochs 16 --out runs/scratch
@@ -122,7 +123,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if let resume {
-                try ProbedTraining.resume(RunDirectory(resume))
+                try ProbedTraining.resume(RunDirectory(resume)) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             } else {
                 try ProbedTraining(config: try makeConfig(), run: RunDirectory(out!)).run()
             }

@@ -157,4 +157,80 @@ import Testing
         #expect(diagnoses(record).first == "healthy", "got \(diagnoses(record))")
         #expect(diagnoses(record).contains("float16-flush"))
     }
+
+    @Test("saturated prob gradients stored as float16 (the demo's situation) are softmax saturation, not float16")
+    func saturationStoredAsFloat16() throws {
+        var spec = Self.saturatedSpec(target: "prob")
+        spec.gradientDType = .float16
+        let (record, folder) = try analyze([spec])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let ids = diagnoses(record)
+        #expect(ids.first == "softmax-saturation", "got \(ids)")
+        #expect(!ids.contains("float16-flush") || record.output.summary["diagnoses"].map { d -> Bool in
+            if case .array(let a) = d { return a.contains { $0["id"]?.stringValue == "float16-flush" && $0["kind"]?.stringValue == "note" } }
+            return false
+        } == true, "float16 only finished what saturation started: \(ids)")
+    }
+
+    @Test func scoreKindIsReadFromTheValues() {
+        var rng = SeededGenerator(seed: 4)
+        let k = 5, n = 40
+        let logits = (0..<(n * k)).map { _ in 3 * rng.nextGaussian() }
+        #expect(ScoreKind.detect(logits, classes: k) == .logits)
+        var probs: [Float] = [], logProbs: [Float] = []
+        for i in 0..<n {
+            let p = SoftmaxFloat32.probabilities(logits[(i * k)..<((i + 1) * k)])
+            probs += p
+            logProbs += p.map { $0 > 0 ? Foundation.log($0) : -.infinity }
+        }
+        #expect(ScoreKind.detect(probs, classes: k) == .probabilities)
+        // float16 storage of the probabilities still sums to 1 within the tolerance.
+        #expect(ScoreKind.detect(probs.map { Float(Float16($0)) }, classes: k) == .probabilities)
+        #expect(ScoreKind.detect(logProbs, classes: k) == .logProbabilities)
+        // Every value in [0, 1] but rows not summing to 1: a multi-label sigmoid head.
+        #expect(ScoreKind.detect(logits.map { SigmoidFloat32.probability(4 * $0) }, classes: k) == .sigmoidProbabilities)
+        // Small logits of an unconfident model lie in [0, 1] too, but not at its ends: still logits.
+        #expect(ScoreKind.detect(logits.map { 0.5 + 0.1 * $0.clamped(-4, 4) }, classes: k) == .logits)
+        #expect(ScoreKind.detect(Array(logits.map { 0.5 + 0.1 * $0.clamped(-4, 4) }.prefix(n)), classes: 1) == .binaryLogit)
+        #expect(ScoreKind.detect(probs.enumerated().map { $0.offset % k == 0 ? $0.element - 1.5 : $0.element }, classes: k) == .logits)
+        let one = (0..<n).map { _ in 4 * rng.nextGaussian() }
+        #expect(ScoreKind.detect(one, classes: 1) == .binaryLogit)
+        #expect(ScoreKind.detect(one.map { SigmoidFloat32.probability(4 * $0) }, classes: 1) == .sigmoidProbabilities)
+    }
+
+    @Test("sigmoid thresholds as PyTorch computes them (measured: σ rounds to 1 from z = 16.636; σ(−90) = 0)")
+    func sigmoidThresholds() {
+        #expect(abs(SigmoidFloat32.roundsToOne() - 16.64) < 0.05)
+        #expect(SigmoidFloat32.regime(20, y: 1, target: .prob) == .exactZero)
+        #expect(SigmoidFloat32.regime(-90, y: 0, target: .prob) == .exactZero)
+        #expect(SigmoidFloat32.regime(-40, y: 0, target: .prob) == .rounded)
+        #expect(SigmoidFloat32.regime(9, y: 1, target: .prob) == .shrunk)
+        #expect(SigmoidFloat32.regime(1, y: 1, target: .prob) == .normal)
+        #expect(SigmoidFloat32.regime(-30, y: 1, target: .loss) == .normal)   // a confidently wrong positive: ∂L/∂z = −1
+        #expect(SigmoidFloat32.regime(30, y: 1, target: .loss) == .exactZero)
+        #expect(SigmoidFloat32.regime(30, y: 1, target: .logit) == .noSoftmax)
+    }
+
+    @Test("a one-output model is never replayed as a softmax over one column")
+    func oneOutputHealthyLogits() throws {
+        var spec = DumpSpec(classes: 1, target: "prob")
+        var rng = SeededGenerator(seed: 8)
+        spec.logits = (0..<spec.n).map { _ in 2 * rng.nextGaussian() }   // |z| small: sigmoid far from saturation
+        let (record, folder) = try analyze([spec])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(diagnoses(record).first == "healthy", "got \(diagnoses(record))")
+        let result = try HDF5File.open(folder + "/out/result.h5")
+        let regime = try result.dataset("/epoch-0000/regime").readStrings()
+        #expect(!regime.contains("exact-zero"))
+    }
+
+    @Test("without a recorded order, children run before their parent returns")
+    func networkOrderFromNames() {
+        #expect(ZeroGradAnalyzer.networkOrder(["layer4.1", "layer4.1.conv2", "layer3", "features.10", "features.9", "layer4.0.bn1", "layer4"])
+                == ["features.9", "features.10", "layer3", "layer4.0.bn1", "layer4.1.conv2", "layer4.1", "layer4"])
+    }
+}
+
+private extension Float {
+    func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
 }

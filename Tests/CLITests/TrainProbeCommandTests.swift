@@ -56,9 +56,12 @@ struct TrainProbeCommandTests {
         #expect(export.status == 0, "\(export.err)")
         let header = try Data(contentsOf: URL(fileURLWithPath: exported))
         #expect(header.count > 8 && String(decoding: header.prefix(400), as: UTF8.self).contains("features.0.weight"))
-        // Resuming a finished run says so.
+        // Resuming a finished run says so in one line and succeeds, so a retry wrapper may always call it.
+        let checkpointsBefore = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").sorted()
         let resume = try loupe(["train", "--resume", run])
-        #expect(resume.status != 0 && resume.err.contains("complete"))
+        #expect(resume.status == 0, "\(resume.err)")
+        #expect(resume.err.contains("is complete") && resume.err.split(separator: "\n").count == 1, "\(resume.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").sorted() == checkpointsBefore)
     }
 
     @Test("train rejects bad options with a message naming the option", arguments: [

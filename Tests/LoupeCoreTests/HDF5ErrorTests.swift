@@ -93,3 +93,26 @@ struct HDF5ErrorTests {
         #expect(throws: LoupeError.self) { try HDF5File.writeAtomically(folder + "/no/such/dir/x.h5") { _ in } }
     }
 }
+
+@Suite("HDF5 datasets with huge declared sizes")
+struct HDF5HugeShapeTests {
+    @Test("a dataset declaring more than one read may take is refused by name before anything is allocated")
+    func hugeDeclaredShape() throws {
+        let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/huge.h5"
+        // h5py writes no data for a chunked dataset: the file is tiny but declares 2^40 × 2^20 floats.
+        let script = "import h5py; f = h5py.File('\(path)', 'w'); f.create_dataset('embedding', shape=(2**40, 2**20), dtype='f4', chunks=(1, 1024)); f.close()"
+        let made = try runProcess(systemPython, ["-c", script])
+        #expect(made.status == 0, "\(made.err)")
+        let file = try HDF5File.open(path)
+        do {
+            _ = try file.read("embedding", as: Float.self)
+            Issue.record("a 4 PiB read was not refused")
+        } catch let error as HDF5Error {
+            #expect(error.kind == .wrongShape && error.object == "/embedding", "\(error)")
+            #expect(error.description.contains("more than one read may take"), "\(error)")
+        }
+        // Rows of it are fine while they fit.
+        #expect(try file.dataset("embedding").readRows(0..<1, as: Float.self).count == 1 << 20)
+    }
+}

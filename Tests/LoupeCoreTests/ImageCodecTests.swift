@@ -12,13 +12,18 @@ struct ImageCodecTests {
         #expect(decoded == image)
     }
 
-    @Test("JPEG decodes to the pixels Pillow produced for the same file")
+    @Test("JPEG decodes to the pixels Pillow produced for the same file, within the ±1 decoders may differ by")
     func jpegDecode() throws {
-        // 4×2 RGB JPEG (quality 95, 4:4:4) made by Pillow; Pillow's decode of it is `expected`.
+        // 4×2 RGB JPEG (quality 95, 4:4:4) made by Pillow on another machine; Pillow's decode of it is
+        // `jpegPixels`. libjpeg-turbo's integer IDCT gives the same bits on every CPU, but the JPEG
+        // standard lets a conforming decoder's IDCT differ by one level, so a Pillow linked to another
+        // libjpeg may; ±1 is that allowance, and a wrong colour conversion or channel order is far off it.
         let jpeg = Data(base64Encoded: ImageFixtures.jpegBase64)!
         let image = try Image.decode(jpeg)
         #expect(image.width == 4 && image.height == 2 && image.channels == 3)
-        #expect(image.pixels == ImageFixtures.jpegPixels)
+        #expect(image.pixels.count == ImageFixtures.jpegPixels.count)
+        let worst = zip(image.pixels, ImageFixtures.jpegPixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(worst <= 1, "pixels off by up to \(worst): \(image.pixels) vs \(ImageFixtures.jpegPixels)")
     }
 
     @Test func garbageIsAnError() {

@@ -99,4 +99,39 @@ struct ModelProbeTests {
             #expect(x == y, "\(path) differs: max |Δ| \(worst), max |x| \(scale)")
         }
     }
+
+    @Test("a kill between an epoch's checkpoint and its dump is mended by --resume: the dump is written again, the same")
+    func resumeWritesMissingDumps() throws {
+        let root = NSTemporaryDirectory() + "loupe-resume-dumps-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var c = TrainConfig()
+        c.channels = [4, 8, 8, 8]
+        c.data = "synthetic:classes=3,per-class=8,size=16,seed=2"
+        c.imageSize = 16
+        c.epochs = 2
+        c.batchSize = 8
+        c.threads = 2
+        c.probeSize = 6
+        c.validationFraction = 0.5
+        c.dumpEpochs = [0, 1, 2]
+        c.dumpDType = "float32"
+        let run = RunDirectory(root + "/run")
+        let training = try ProbedTraining(config: c, run: run)
+        training.trainer.quiet = true
+        try training.run()
+        var original: [Int: [Float]] = [:]
+        for epoch in [0, 1, 2] {
+            original[epoch] = try HDF5File.open(run.dumpPath(epoch: epoch)).read(RunFormat.Dump.logits, as: Float.self)
+            try FileManager.default.removeItem(atPath: run.dumpPath(epoch: epoch))
+        }
+        var lines: [String] = []
+        let point = try ProbedTraining.resume(run) { lines.append($0) }
+        #expect(point == .complete(epochs: 2))
+        #expect(run.dumpEpochs() == [0, 1, 2], "\(lines)")
+        #expect(lines.filter { $0.contains("missing dump") }.count == 3, "\(lines)")
+        for epoch in [0, 1, 2] {
+            // Same process, same machine: the weights and the probe code are the same, so the bits are.
+            #expect(try HDF5File.open(run.dumpPath(epoch: epoch)).read(RunFormat.Dump.logits, as: Float.self) == original[epoch])
+        }
+    }
 }

@@ -65,11 +65,47 @@ struct TrainerTests {
 
         let resumed = try Trainer.resume(interrupted)
         resumed.quiet = true
-        try resumed.trainRemainingEpochs()
+        #expect(resumed.resumePoint == .checkpoint(epoch: 1))
+        try resumed.continueRun()
         let a = straight.model.stateDict(), b = resumed.model.stateDict()
         #expect(a.map(\.0) == b.map(\.0))
         for (x, y) in zip(a, b) { #expect(x.1 == y.1, "\(x.0) differs after resume") }
         #expect(interrupted.readMetrics().map(\.epoch) == [1, 2])
+    }
+
+    @Test("killed before its first checkpoint, a run resumes from epoch 0 with its config and ends as one never interrupted")
+    func resumeBeforeAnyCheckpoint() throws {
+        let root = folder(); defer { try? FileManager.default.removeItem(atPath: root) }
+        let straight = try Trainer(config: tinyConfig(epochs: 1), run: RunDirectory(root + "/straight"))
+        straight.quiet = true
+        try straight.run()
+
+        let killed = RunDirectory(root + "/killed")
+        let first = try Trainer(config: tinyConfig(epochs: 1), run: killed)
+        first.quiet = true
+        first.epochHook = { _, epoch in if epoch == 0 { throw CancellationError() } }  // "dies" before epoch 1 ends
+        #expect(throws: CancellationError.self) { try first.run() }
+        #expect(killed.checkpointEpochs().isEmpty && FileManager.default.fileExists(atPath: killed.configPath))
+        // A writer killed mid-file leaves its temporary name; one of a live process (ours) must stay.
+        let stale = killed.checkpointsPath + "/.epoch-0001.h5.tmp-999999999", live = AtomicFile.temporaryPath(for: killed.path + "/x")
+        FileManager.default.createFile(atPath: stale, contents: Data([1]))
+        FileManager.default.createFile(atPath: live, contents: Data([1]))
+
+        let resumed = try Trainer.resume(killed)
+        resumed.quiet = true
+        #expect(resumed.resumePoint == .start)
+        try resumed.continueRun()
+        #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: live))
+        #expect(killed.checkpointEpochs() == [1])
+        for (x, y) in zip(straight.model.stateDict(), resumed.model.stateDict()) { #expect(x.1 == y.1, "\(x.0) differs") }
+
+        // Resuming the finished run again is not an error and trains nothing.
+        let again = try Trainer.resume(killed)
+        #expect(again.resumePoint == .complete(epochs: 1))
+        var hooked = false
+        again.epochHook = { _, _ in hooked = true }
+        try again.continueRun()
+        #expect(!hooked && killed.readMetrics().map(\.epoch) == [1])
     }
 
     @Test("on the synthetic set, validation accuracy rises well above chance within a few epochs")

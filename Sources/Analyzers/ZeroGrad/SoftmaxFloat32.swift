@@ -1,4 +1,4 @@
-// What float32 does to the gradient of a softmax output, replayed exactly as PyTorch computes it on
+// What float32 does to the gradient of a softmax output (regimes shared with SigmoidFloat32), replayed exactly as PyTorch computes it on
 // the CPU: p = exp(z − max z) / Σ exp(z − max z), then for the probability target
 // ∂p_y/∂z_j = p_j·(δ_jy − p_y), and for the cross-entropy loss ∂L/∂z_j = p_j − δ_jy.
 // With one class ahead by a margin m, p_y rounds to exactly 1.0 from m ≈ 17 (1 − p_y < 2⁻²⁴), which
@@ -20,6 +20,8 @@ public enum SoftmaxRegime: String, Sendable, CaseIterable {
     case rounded
     /// Every term of the softmax backward is exactly 0 in float32.
     case exactZero = "exact-zero"
+    /// The scores hold NaN or +∞: nothing can be replayed.
+    case undefined = "non-finite-scores"
 
     public var isSaturated: Bool { self == .shrunk || self == .rounded || self == .exactZero }
 
@@ -30,6 +32,7 @@ public enum SoftmaxRegime: String, Sendable, CaseIterable {
         case .shrunk: "the softmax shrinks the gradient more than 1000×, p not yet rounded"
         case .rounded: "p rounds to exactly 1 (or 0) in float32; gradient tiny but not zero"
         case .exactZero: "every softmax-backward term is exactly 0 in float32"
+        case .undefined: "the scores hold NaN or +∞"
         }
     }
 }
@@ -72,6 +75,7 @@ public enum SoftmaxFloat32 {
     /// The regime of one sample.
     public static func regime(_ z: ArraySlice<Float>, y: Int, target: GradientTarget) -> SoftmaxRegime {
         guard target.passesThroughSoftmax else { return .noSoftmax }
+        guard !z.contains(where: { $0.isNaN || $0 == .infinity }), z.contains(where: { $0.isFinite }) else { return .undefined }
         let g = logitGradient(z, y: y, target: target)
         if g.allSatisfy({ $0 == 0 }) { return .exactZero }
         let py = probabilities(z)[y]

@@ -1,28 +1,31 @@
 import Foundation
 import LoupeCore
 
-/// `zero-grad`: finds all-zero and vanishing gradients per layer and epoch and says why, ranked, with
-/// the evidence and the fix (softmax saturation, float16 flushing, dead ReLUs, no gradient recorded, a
-/// layer the target does not reach, a Grad-CAM map clipped by its ReLU).
+/// `zero-grad`: finds zero, vanishing, non-finite and missing gradients per layer and epoch and says why,
+/// ranked by the share of the affected observations each cause explains, with the evidence and the fix:
+/// probability outputs, sigmoid (one-output) and softmax saturation, NaN/∞ gradients, activations without
+/// gradients, a 1×1 layer, dead ReLUs, a layer the target does not reach, float16 flushing. Observations
+/// that explain no affected sample (a few inactive channels, clipped Grad-CAM maps) are notes.
 ///
-/// A sample's gradient at a layer is *vanishing* when it is not all zero and its max |g| is below
+/// A sample's gradient at a layer is *vanishing* when it is finite, not all zero and its max |g| is below
 /// `vanishing-ratio` × S (S = the layer's typical max |g|: the median over samples with a non-zero
-/// gradient in float32's normal softmax regime, the largest such median over the input files) or
-/// below `floor` (default 2⁻²⁴ ≈ 6e−8, float16's smallest subnormal: such a value prints as 0 and
+/// gradient in float32's normal regime of the output layer, the largest such median over the input files)
+/// or below `floor` (default 2⁻²⁴ ≈ 6e−8, float16's smallest subnormal: such a value prints as 0 and
 /// float16 would store it as 0).
 public struct ZeroGradAnalyzer: Analyzer {
     public init() {}
 
     public let id = "zero-grad"
-    public let summary = "Zero and vanishing gradients per layer and epoch, diagnosed: softmax saturation, float16 flushing, dead ReLUs, unreached layers"
+    public let summary = "Zero, vanishing, NaN and missing gradients per layer and epoch, diagnosed: probability outputs, softmax/sigmoid saturation, non-finite values, dead ReLUs, 1×1 layers, unreached layers, float16"
     public let arity = InputArity.oneOrMore
 
     public var requirements: [Requirement] {
         let D = RunFormat.Dump.self
         return [
-            Requirement(D.gradients + "/<layer>", producer: "written by `loupe probe --layers L`, with the --target to check"),
-            Requirement(D.activations + "/<layer>", producer: "for dead channels and Grad-CAM clipping", optional: true),
-            Requirement(D.logits, producer: "written by every Loupe dump; needed to tell softmax saturation by the margins", optional: true),
+            Requirement(D.gradients + "/<layer>", or: [D.activations + "/<layer>"],
+                        producer: "written by `loupe probe --layers L`, with the --target to check (a layer with activations but no gradients is diagnosed)"),
+            Requirement(D.activations + "/<layer>", producer: "for dead ReLUs, dead channels and Grad-CAM clipping", optional: true),
+            Requirement(D.logits, producer: "written by every Loupe dump; needed to tell saturation and probability outputs by the values", optional: true),
             Requirement(D.labels, producer: "probe labels (the target class)", optional: true),
             Requirement(D.ids, producer: "probe ids", optional: true),
         ]
@@ -42,12 +45,14 @@ public struct ZeroGradAnalyzer: Analyzer {
             Artifact("zero_grad_heatmap.png", "layers × epochs: share of samples with zero or vanishing gradients, and of exactly-zero entries"),
             Artifact("zero_grad_margin.png", "logit margin against log10 max |gradient| per sample", when: "the dump has /logits"),
             Artifact("zero_grad_layers.csv", "per layer and epoch: zero entries, all-zero and vanishing samples, NaN/Inf, float16 underflow, dead channels"),
-            Artifact("zero_grad_samples.csv", "per sample and epoch: margin, float32 softmax regime, max |g| per layer"),
+            Artifact("zero_grad_samples.csv", "per sample and epoch: margin, float32 regime of the output layer, max |g| per layer"),
         ]
     }
 
+    /// Layers with gradients or activations (a layer with activations only is a finding, not an error).
     public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] {
-        ["layer": LayerSelection(options.string("layers")).resolve(dump.gradientLayers)]
+        let candidates = dump.orderLayers(Array(Set(dump.gradientLayers).union(dump.activationLayers)))
+        return ["layer": LayerSelection(options.string("layers")).resolve(candidates)]
     }
 
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
@@ -64,91 +69,90 @@ public struct ZeroGradAnalyzer: Analyzer {
         let dumps = order.map { inputs.dumps[$0] }
         var layers: [String] = []
         for i in order { for l in inputs.layers(i) where !layers.contains(l) { layers.append(l) } }
-        layers = dumps[0].orderLayers(layers)
+        layers = dumps[0].recordedLayerOrder == nil ? Self.networkOrder(layers) : dumps[0].orderLayers(layers)
 
-        // Margins and float32 regimes per file.
-        var regimes: [[SoftmaxRegime]?] = [], margins: [[Double]?] = [], pTarget: [[Float]?] = [], targetClass: [[Int]?] = []
-        var factors: [[Double]?] = []
+        // The output layer replayed in float32, per file.
+        var replays: [TargetReplay?] = []
         for d in dumps {
-            guard d.has(RunFormat.Dump.logits), let s = d.shape(RunFormat.Dump.logits), s.count == 2 else {
-                regimes.append(nil); margins.append(nil); pTarget.append(nil); targetClass.append(nil); factors.append(nil); continue
-            }
-            let z = try d.floats(RunFormat.Dump.logits), k = s[1]
+            guard d.has(RunFormat.Dump.logits), let s = d.shape(RunFormat.Dump.logits), s.count == 2, s[1] >= 1 else { replays.append(nil); continue }
             let labels = d.has(RunFormat.Dump.labels) && d.target != .logitPredicted ? try d.labels() : nil
-            var r: [SoftmaxRegime] = [], m: [Double] = [], p: [Float] = [], ys: [Int] = [], f: [Double] = []
-            for i in 0..<s[0] {
-                let row = z[(i * k)..<((i + 1) * k)]
-                let y = labels.map { min(max($0[i], 0), k - 1) } ?? (row.indices.max { row[$0] < row[$1] }.map { $0 - row.startIndex } ?? 0)
-                ys.append(y)
-                r.append(SoftmaxFloat32.regime(row, y: y, target: d.target))
-                m.append(SoftmaxFloat32.margin(row, y: y))
-                p.append(SoftmaxFloat32.probabilities(row)[y])
-                f.append(SoftmaxFloat32.factor(row, y: y, target: d.target))
-            }
-            regimes.append(r); margins.append(m); pTarget.append(p); targetClass.append(ys); factors.append(f)
+            replays.append(TargetReplay(scores: try d.floats(RunFormat.Dump.logits), classes: s[1], labels: labels, target: d.target))
         }
 
         // Statistics per (file, layer).
-        var stats: [(Int, String, GradientStats, HDF5ElementType)] = []
-        var missingGradients: [[String]] = []
+        var stats: [(Int, String, GradientStats, HDF5ElementType?)] = []
         let progress = inputs.progress("zero-grad", total: dumps.count * layers.count)
         for (d, dump) in dumps.enumerated() {
-            for layer in layers where dump.has(RunFormat.Dump.gradient(layer)) {
-                let g = try dump.gradients(layer)
-                let a = dump.has(RunFormat.Dump.activation(layer)) ? try dump.activations(layer) : nil
-                stats.append((d, layer, GradientStats.measure(gradients: g, activations: a), dump.elementType(RunFormat.Dump.gradient(layer)) ?? .float32))
+            for layer in layers {
+                let hasG = dump.has(RunFormat.Dump.gradient(layer)), hasA = dump.has(RunFormat.Dump.activation(layer))
+                guard hasG || hasA else { continue }
+                let g = hasG ? try dump.gradients(layer) : nil
+                let a = hasA ? try dump.activations(layer) : nil
+                stats.append((d, layer, GradientStats.measure(gradients: g, activations: a), hasG ? dump.elementType(RunFormat.Dump.gradient(layer)) ?? .float32 : nil))
                 progress.advance()
             }
-            missingGradients.append(dump.activationLayers.filter { !dump.has(RunFormat.Dump.gradient($0)) })
         }
         progress.finish()
 
-        // The layer's typical scale S: medians over healthy-regime samples with non-zero gradients.
+        // The layer's typical scale S: medians over finite, non-zero samples in the normal regime.
         var scale: [String: Double] = [:]
-        for (d, layer, s, _) in stats {
+        for (d, layer, s, _) in stats where s.hasGradients {
             let values = s.maxAbs.indices.compactMap { i -> Double? in
-                guard s.maxAbs[i] > 0 else { return nil }
-                if let r = regimes[d], i < r.count, r[i].isSaturated { return nil }
+                guard s.maxAbs[i] > 0, !s.nonFinite[i] else { return nil }
+                if let r = replays[d], i < r.regimes.count, r.regimes[i].isSaturated { return nil }
                 return s.maxAbs[i]
             }
             if !values.isEmpty { scale[layer] = max(scale[layer] ?? 0, ZeroGradDiagnoser.median(values)) }
         }
-        var cells: [ZeroGradObservations.Cell] = stats.map { d, layer, s, type in
+        let cells: [ZeroGradObservations.Cell] = stats.map { d, layer, s, type in
             let limit = max(ratio * (scale[layer] ?? 0), floor)
-            let vanishing = s.maxAbs.indices.map { !s.allZero[$0] && s.maxAbs[$0] < limit }
-            return .init(dump: d, layer: layer, stats: s, storedAs: type, vanishing: vanishing, unreached: false)
+            let vanishing = s.maxAbs.indices.map { s.hasGradients && !s.allZero[$0] && !s.nonFinite[$0] && s.maxAbs[$0] < limit }
+            return .init(dump: d, layer: layer, rank: layers.firstIndex(of: layer) ?? 0, stats: s, storedAs: type, vanishing: vanishing,
+                         symptoms: ZeroGradObservations.symptoms(s, vanishing: vanishing))
         }
-        for d in dumps.indices {
-            let mine = cells.indices.filter { cells[$0].dump == d }
-            let blank = mine.filter { cells[$0].stats.allZero.allSatisfy { $0 } }
-            if blank.count < mine.count { for i in blank { cells[i].unreached = true } }
-        }
-        let observations = ZeroGradObservations(dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, missingGradients: missingGradients)
+        let observations = ZeroGradObservations(dumps: dumps, layers: layers, cells: cells, replays: replays)
         let diagnoses = ZeroGradDiagnoser.diagnose(observations)
 
         var out = AnalyzerOutput()
-        writeArrays(&out, dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, pTarget: pTarget, targetClass: targetClass, factors: factors)
+        writeArrays(&out, dumps: dumps, layers: layers, cells: cells, replays: replays)
         out.markdown(diagnosisMarkdown(diagnoses))
         let columns = columnLabels(dumps)
         out.figure(try heatmapFigure(layers: layers, columns: columns, cells: cells, dumps: dumps))
-        if margins.contains(where: { $0 != nil }) {
-            let figureLayer = LayerSelection(options.string("figure-layer")).resolve(layers).first { layers.contains($0) } ?? layers.last!
-            out.figure(try marginFigure(layer: figureLayer, dumps: dumps, cells: cells, margins: margins))
+        let withGradients = layers.filter { l in cells.contains { $0.layer == l && $0.stats.hasGradients } }
+        if replays.contains(where: { $0 != nil }), !withGradients.isEmpty {
+            let figureLayer = LayerSelection(options.string("figure-layer")).resolve(withGradients).first { withGradients.contains($0) } ?? withGradients.last!
+            out.figure(try marginFigure(layer: figureLayer, dumps: dumps, cells: cells, replays: replays))
         }
         out.table(layerTable(dumps: dumps, cells: cells, scale: scale))
-        out.table(sampleTable(dumps: dumps, layers: layers, cells: cells, regimes: regimes, margins: margins, pTarget: pTarget))
+        out.table(sampleTable(dumps: dumps, layers: layers, cells: cells, replays: replays))
         out.markdown("""
-        **Definitions.** *All-zero*: every entry of the sample's gradient at the layer is exactly 0. *Vanishing*: not all zero, but max |g| < \(Fmt.g(ratio)) × the layer's typical max |g| (median over samples in float32's normal softmax regime) or < \(Fmt.g(floor)) (float16's smallest subnormal: such values print as 0 and float16 stores them as 0). *Regimes* replay the softmax backward in float32 from `/logits`: `normal`, `shrunk` (the softmax scales the gradient by less than 1e-3: margin ≳ 7), `rounded` (p rounds to exactly 1 or 0; gradient tiny but non-zero), `exact-zero` (every term is 0).
+        **Definitions.** An *observation* is one probe sample at one recorded layer of one file; it is *affected* when its gradient is non-finite (NaN/±∞), missing (activations without gradients), all zero or vanishing, when its activation is all zero, or when the layer is 1×1. *Score*: the share of the affected observations a cause explains (every score on this one scale); a cause explaining none is a *note*. *All-zero*: every entry exactly 0. *Vanishing*: finite, not all zero, but max |g| < \(Fmt.g(ratio)) × the layer's typical max |g| (median over samples in the output layer's normal regime) or < \(Fmt.g(floor)) (float16's smallest subnormal). *Regimes* replay the output layer in float32 from `/logits` (softmax; sigmoid for one output; the model's own softmax, log_softmax or sigmoid when `/logits` hold probabilities): `normal`, `shrunk` (scaled by less than 1e-3), `rounded` (p rounds to exactly 1 or 0; gradient tiny but non-zero), `exact-zero` (every term is 0).
         """)
 
-        out.set("diagnosis", .string(diagnoses.first?.id ?? "healthy"))
-        out.set("healthy", .bool(diagnoses.first?.id == "healthy"))
+        let top = diagnoses.first
+        out.set("diagnosis", .string(top?.id ?? "healthy"))
+        out.set("healthy", .bool(top?.id == "healthy"))
+        out.set("score", .double(top?.score ?? 1))
         out.set("diagnoses", .array(diagnoses.map(\.json)))
+        out.set("notes", .strings(diagnoses.filter { $0.kind == .note }.map(\.id)))
+        out.set("affected_observations", .int(observations.affectedCount))
+        out.set("observations", .int(observations.observationCount))
         out.set("layers", .strings(layers))
         out.set("zero_or_vanishing_samples", .object(cells.map { c in
             ("\(c.layer) @ \(columns[c.dump])", .int(c.stats.allZero.indices.filter { c.stats.allZero[$0] || c.vanishing[$0] }.count))
         }))
         return out
+    }
+
+    /// Network order guessed from torchvision-style names when the file does not record it: dotted
+    /// components compared naturally (`features.9` before `features.10`), and a module's own output after
+    /// its children's (`layer4.1.conv2` runs before `layer4.1` returns).
+    static func networkOrder(_ names: [String]) -> [String] {
+        names.sorted { a, b in
+            let x = a.split(separator: "."), y = b.split(separator: ".")
+            for (p, q) in zip(x, y) where p != q { return String(p).compare(String(q), options: .numeric) == .orderedAscending }
+            return x.count > y.count  // a child (longer name) before its parent
+        }
     }
 
     func columnLabels(_ dumps: [DumpFile]) -> [String] {
@@ -160,30 +164,38 @@ public struct ZeroGradAnalyzer: Analyzer {
     // MARK: - Output
 
     func writeArrays(_ out: inout AnalyzerOutput, dumps: [DumpFile], layers: [String], cells: [ZeroGradObservations.Cell],
-                     regimes: [[SoftmaxRegime]?], margins: [[Double]?], pTarget: [[Float]?], targetClass: [[Int]?], factors: [[Double]?]) {
+                     replays: [TargetReplay?]) {
         out.add(.strings("/layers", layers, "layers checked (rows of the fraction matrices)"))
         out.add(.ints("/epochs", dumps.map(\.epoch), "epoch of each file (columns of the fraction matrices)"))
         out.add(.strings("/targets", dumps.map(\.target.description), "gradient target of each file"))
         var zeroEntries = [Double](repeating: .nan, count: layers.count * dumps.count)
-        var affected = zeroEntries
+        var affected = zeroEntries, symptomatic = zeroEntries
         for c in cells {
             let li = layers.firstIndex(of: c.layer)!
             zeroEntries[li * dumps.count + c.dump] = c.stats.zeroFraction
             affected[li * dumps.count + c.dump] = Double(c.stats.allZero.indices.filter { c.stats.allZero[$0] || c.vanishing[$0] }.count) / Double(max(c.stats.samples, 1))
+            symptomatic[li * dumps.count + c.dump] = Double(c.symptoms.filter { !$0.isEmpty }.count) / Double(max(c.stats.samples, 1))
+            if !c.stats.hasGradients { zeroEntries[li * dumps.count + c.dump] = .nan }
         }
-        out.add(.doubles("/zero_entry_fraction", zeroEntries, shape: [layers.count, dumps.count], "share of exactly-zero gradient entries, layers × files (NaN: layer absent)"))
+        out.add(.doubles("/zero_entry_fraction", zeroEntries, shape: [layers.count, dumps.count], "share of exactly-zero gradient entries, layers × files (NaN: layer absent or without gradients)"))
         out.add(.doubles("/zero_or_vanishing_fraction", affected, shape: [layers.count, dumps.count], "share of samples whose gradient is all zero or vanishing, layers × files"))
+        out.add(.doubles("/affected_fraction", symptomatic, shape: [layers.count, dumps.count], "share of samples with any symptom (non-finite, missing, zero, vanishing, zero activation, 1×1), layers × files"))
         var names = Set<String>()
         for (d, dump) in dumps.enumerated() {
             var g = "/epoch-" + String(format: "%04d", dump.epoch)
             if names.contains(g) { g += "-" + dump.target.description + "-\(d)" }
             names.insert(g)
-            if let m = margins[d] { out.add(.doubles(g + "/margin", m, "logit margin z_y − max_{j≠y} z_j of the target class")) }
-            if let r = regimes[d] { out.add(.strings(g + "/regime", r.map(\.rawValue), "float32 softmax regime: no-softmax, normal, shrunk, rounded, exact-zero")) }
-            if let f = factors[d] { out.add(.doubles(g + "/softmax_factor", f, "max_j |∂target/∂z_j| in float64: how much the softmax scales the gradient (1 without softmax)")) }
-            if let p = pTarget[d] { out.add(.floats(g + "/p_target_float32", p, "target-class probability computed in float32")) }
-            if let y = targetClass[d] { out.add(.ints(g + "/target_class", y, "class whose score the gradients are of")) }
+            if let r = replays[d] {
+                out.add(.doubles(g + "/margin", r.margins, "margin toward the target class: z_y − max_{j≠y} z_j (on log p for probability outputs; ±z for one output)"))
+                out.add(.strings(g + "/regime", r.regimes.map(\.rawValue), "float32 regime of the output layer: no-softmax, normal, shrunk, rounded, exact-zero, non-finite-scores"))
+                out.add(.doubles(g + "/softmax_factor", r.factors, "max_j |∂target/∂z_j| in float64: how much the output layer scales the gradient (1 without one)"))
+                out.add(.floats(g + "/p_target_float32", r.pTarget, "target-class probability computed in float32"))
+                out.add(.ints(g + "/target_class", r.targetClass, "class whose score the gradients are of"))
+                out.add(.strings(g + "/score_kind", [r.kind.rawValue], "what /logits holds: logits, binary-logit, probabilities, log-probabilities, sigmoid-probabilities"))
+            }
             for c in cells where c.dump == d {
+                out.add(.ints(g + "/\(c.layer)/symptoms", c.symptoms.map { Int($0.rawValue) }, "bit set per sample: 1 non-finite, 2 missing, 4 all zero, 8 vanishing, 16 zero activation, 32 1×1"))
+                guard c.stats.hasGradients else { continue }
                 out.add(.doubles(g + "/\(c.layer)/max_abs", c.stats.maxAbs, "max |gradient| per sample"))
                 out.add(.ints(g + "/\(c.layer)/all_zero", c.stats.allZero.map { $0 ? 1 : 0 }, "1 if every gradient entry of the sample is exactly 0"))
                 out.add(.ints(g + "/\(c.layer)/vanishing", c.vanishing.map { $0 ? 1 : 0 }, "1 if non-zero but negligible (see the report's definition)"))
@@ -194,9 +206,10 @@ public struct ZeroGradAnalyzer: Analyzer {
     }
 
     func diagnosisMarkdown(_ diagnoses: [ZeroGradDiagnosis]) -> String {
-        var s = "## Diagnosis\n\nRanked by how much of what was observed each explanation accounts for (score 0–1).\n\n"
+        var s = "## Diagnosis\n\nRanked by the share of the affected observations (probe sample × layer) each cause explains (score 0–1); notes explain none and come last.\n\n"
         for (k, d) in diagnoses.enumerated() {
-            s += "\(k + 1). **\(d.title)** (`\(d.id)`, score \(Fmt.g(d.score, digits: 2)))\n"
+            let label = d.kind == .note ? "note" : d.kind == .verdict ? "verdict" : "score \(Fmt.g(d.score, digits: 2)), \(d.explained) of \(d.affected) affected"
+            s += "\(k + 1). **\(d.title)** (`\(d.id)`, \(label))\n"
             for e in d.evidence { s += "   - \(e)\n" }
             s += "   - *Fix*: \(d.fix)\n"
         }
@@ -207,29 +220,30 @@ public struct ZeroGradAnalyzer: Analyzer {
         let rows = cells.map { c -> [String] in
             let s = c.stats
             let nonzero = max(s.entries - s.zeroEntries, 1)
-            return [String(dumps[c.dump].epoch), dumps[c.dump].target.description, c.layer, c.storedAs.rawValue,
+            return [String(dumps[c.dump].epoch), dumps[c.dump].target.description, c.layer, c.storedAs?.rawValue ?? "no gradients",
                     Fmt.percent(s.zeroFraction), String(s.allZero.filter { $0 }.count), String(c.vanishing.filter { $0 }.count),
                     String(s.nanEntries), String(s.infEntries), Fmt.percent(Double(s.underFloat16Normal) / Double(nonzero)),
                     s.deadChannels.map { "\($0.count)/\(s.channels)" } ?? "—", Fmt.g(ZeroGradDiagnoser.median(s.maxAbs.filter { $0 > 0 })),
-                    c.unreached ? "yes" : ""]
+                    String(c.symptoms.filter { !$0.isEmpty }.count)]
         }
         return Table(title: "Gradients per layer and epoch",
                      columns: ["epoch", "target", "layer", "stored as", "zero entries", "all-zero samples", "vanishing samples", "NaN", "Inf",
-                               "non-zero under f16 min normal", "dead channels", "median max|g|", "unreached"],
+                               "non-zero under f16 min normal", "dead channels", "median max|g|", "affected samples"],
                      rows: rows, fileName: "zero_grad_layers.csv")
     }
 
-    func sampleTable(dumps: [DumpFile], layers: [String], cells: [ZeroGradObservations.Cell], regimes: [[SoftmaxRegime]?],
-                     margins: [[Double]?], pTarget: [[Float]?]) -> Table {
+    func sampleTable(dumps: [DumpFile], layers: [String], cells: [ZeroGradObservations.Cell], replays: [TargetReplay?]) -> Table {
         var rows: [[String]] = []
         for (d, dump) in dumps.enumerated() {
             let ids = (try? dump.ids()) ?? []
             let mine = layers.map { l in cells.first { $0.dump == d && $0.layer == l } }
             for i in 0..<(dump.sampleCount ?? 0) {
                 var row = [String(dump.epoch), dump.target.description, i < ids.count ? ids[i] : String(i),
-                           margins[d].map { Fmt.g($0[i], digits: 2) } ?? "", regimes[d].map { $0[i].rawValue } ?? "",
-                           pTarget[d].map { String(format: "%.9g", Double($0[i])) } ?? ""]
-                row += mine.map { c in c.map { $0.stats.allZero[i] ? "0" : String(format: "%.3e", $0.stats.maxAbs[i]) } ?? "" }
+                           replays[d].map { Fmt.g($0.margins[i], digits: 2) } ?? "", replays[d].map { $0.regimes[i].rawValue } ?? "",
+                           replays[d].map { String(format: "%.9g", Double($0.pTarget[i])) } ?? ""]
+                row += mine.map { c in
+                    c.map { c in !c.stats.hasGradients ? "missing" : c.stats.nonFinite[i] ? "non-finite" : c.stats.allZero[i] ? "0" : String(format: "%.3e", c.stats.maxAbs[i]) } ?? ""
+                }
                 rows.append(row)
             }
         }
@@ -245,8 +259,8 @@ public struct ZeroGradAnalyzer: Analyzer {
         var affected = [Double](repeating: .nan, count: layers.count * dumps.count), zero = affected
         for c in cells {
             let i = layers.firstIndex(of: c.layer)! * dumps.count + c.dump
-            affected[i] = Double(c.stats.allZero.indices.filter { c.stats.allZero[$0] || c.vanishing[$0] }.count) / Double(max(c.stats.samples, 1))
-            zero[i] = c.stats.zeroFraction
+            affected[i] = Double(c.symptoms.filter { !$0.isEmpty }.count) / Double(max(c.stats.samples, 1))
+            zero[i] = c.stats.hasGradients ? c.stats.zeroFraction : .nan
         }
         func chart(_ title: String, _ values: [Double], _ bar: String) -> HeatmapChart {
             var h = HeatmapChart(title: title, xLabel: "epoch", yLabel: "layer", values: values, rowLabels: layers, columnLabels: columns)
@@ -257,19 +271,19 @@ public struct ZeroGradAnalyzer: Analyzer {
         }
         let height = max(260, Double(layers.count) * 34 + 140)
         return try FigureRenderer.figure("zero_grad_heatmap.png", title: "Zero and vanishing gradients",
-                                         caption: "Left: share of probe samples whose gradient at the layer is all zero or vanishing. Right: share of gradient entries that are exactly zero (high values are normal after ReLU/max-pool).",
-                                         charts: [chart("Samples with zero or vanishing gradient", affected, "share of samples"),
+                                         caption: "Left: share of probe samples affected at the layer (gradient all zero, vanishing, non-finite or missing, activation all zero, or a 1×1 layer). Right: share of gradient entries that are exactly zero (high values are normal after ReLU/max-pool).",
+                                         charts: [chart("Affected samples", affected, "share of samples"),
                                                   chart("Exactly-zero gradient entries", zero, "share of entries")],
                                          columns: 2, panelSize: (max(380, Double(columns.count) * 52 + 220), height))
     }
 
-    func marginFigure(layer: String, dumps: [DumpFile], cells: [ZeroGradObservations.Cell], margins: [[Double]?]) throws -> Figure {
+    func marginFigure(layer: String, dumps: [DumpFile], cells: [ZeroGradObservations.Cell], replays: [TargetReplay?]) throws -> Figure {
         var xs: [Double] = [], ys: [Double] = [], colors: [RGB] = [], hollow: [Bool] = []
         let epochColors = dumps.count == 1 ? [Palette.colors(count: 1)[0]] : dumps.indices.map { Colormap.viridis.color(0.9 * Double($0) / Double(dumps.count - 1)) }
         var zeroRows: [(Double, RGB)] = []
         for (d, _) in dumps.enumerated() {
-            guard let m = margins[d], let c = cells.first(where: { $0.dump == d && $0.layer == layer }) else { continue }
-            for i in m.indices where i < c.stats.samples {
+            guard let m = replays[d]?.margins, let c = cells.first(where: { $0.dump == d && $0.layer == layer && $0.stats.hasGradients }) else { continue }
+            for i in m.indices where i < c.stats.samples && m[i].isFinite && !c.stats.nonFinite[i] {
                 if c.stats.allZero[i] { zeroRows.append((m[i], epochColors[d])); continue }
                 xs.append(m[i]); ys.append(log10(c.stats.maxAbs[i])); colors.append(epochColors[d]); hollow.append(false)
             }
@@ -277,13 +291,21 @@ public struct ZeroGradAnalyzer: Analyzer {
         let finiteY = ys.filter(\.isFinite)
         let floorY = ((finiteY.min() ?? 0) - 2).rounded(.down)
         for (m, color) in zeroRows { xs.append(m); ys.append(floorY); colors.append(color); hollow.append(true) }
-        var chart = ScatterChart(title: "Logit margin vs gradient size at \(layer)", xLabel: "logit margin  z_y − max_{j≠y} z_j",
+        let binary = replays.contains { $0?.classes == 1 }
+        var chart = ScatterChart(title: "Logit margin vs gradient size at \(layer)",
+                                 xLabel: binary ? "logit toward the true class  (z for y = 1, −z for y = 0)" : "logit margin  z_y − max_{j≠y} z_j",
                                  yLabel: "log10 max |gradient|", x: xs, y: ys, colors: colors, hollow: hollow)
         if !zeroRows.isEmpty { chart.horizontalLines = [(floorY, "exactly 0 (hollow)")] }
-        if dumps.contains(where: { $0.target.passesThroughSoftmax }) {
-            let k = max(2, dumps.first.flatMap { $0.shape(RunFormat.Dump.logits)?.last } ?? 2)
+        let saturating = dumps.indices.contains { d in dumps[d].target.passesThroughSoftmax || replays[d]?.kind.isModelOutput == true }
+        let maxMargin = xs.max() ?? 0
+        if saturating && binary {
+            // σ rounds to 1 (positives: gradient exactly 0) and e^(−z) overflows (negatives: σ = 0).
+            let one = SigmoidFloat32.roundsToOne(), zero = -Double(Foundation.log(Double(Float.greatestFiniteMagnitude)))
+            if maxMargin > 0.5 * one { chart.verticalLines.append((one, "σ = 1 in float32")) }
+            if maxMargin > 0.7 * -zero { chart.verticalLines.append((-zero, "σ = 0 in float32")) }
+        } else if saturating {
+            let k = max(2, replays.compactMap { $0?.classes }.first ?? 2)
             let t = SoftmaxFloat32.thresholds(classes: k)
-            let maxMargin = xs.max() ?? 0
             if maxMargin > 0.5 * t.roundsToOne { chart.verticalLines.append((t.roundsToOne, "p = 1 in float32")) }
             if maxMargin > 0.7 * t.exactZero { chart.verticalLines.append((t.exactZero, "gradient exactly 0")) }
         }

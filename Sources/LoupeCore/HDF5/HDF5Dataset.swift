@@ -18,8 +18,16 @@ public final class HDF5Dataset: HDF5Attributed {
         let space = HDF5Handle.dataspace(try check(H5Dget_space(handle.id), "H5Dget_space", at: location))
         let rank = Int(H5Sget_simple_extent_ndims(space.id))
         var dims = [hsize_t](repeating: 0, count: max(rank, 1))
-        if rank > 0 { H5Sget_simple_extent_dims(space.id, &dims, nil) }
+        if rank > 0 { _ = try check(H5Sget_simple_extent_dims(space.id, &dims, nil), "H5Sget_simple_extent_dims", at: location) }
+        guard dims.prefix(max(rank, 0)).allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+            throw HDF5Error(.wrongShape, file: location.file, object: location.object,
+                            message: "dataset declares a dimension larger than 2^63; the file is corrupt")
+        }
         shape = rank > 0 ? dims.prefix(rank).map { Int($0) } : []
+        if case .failure(.overflow) = InputLimits.checkedCount(shape) {
+            throw HDF5Error(.wrongShape, file: location.file, object: location.object,
+                            message: InputLimits.describe(.overflow, shape: shape))
+        }
         let type = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
         guard let kind = HDF5ElementType.classify(type.id) else {
             throw HDF5Error(.wrongType, file: location.file, object: location.object,
@@ -126,7 +134,13 @@ public final class HDF5Dataset: HDF5Attributed {
     private func read<T: HDF5Scalar>(selection: (start: Int, rows: Int)?) throws -> [T] {
         HDF5Library.start()
         try requireCompatible(T.hdf5Type)
-        let n = selection.map { $0.rows * shape.dropFirst().reduce(1, *) } ?? count
+        let selected = selection.map { [$0.rows] + shape.dropFirst() } ?? shape
+        let n: Int
+        switch InputLimits.checkedCount(selected, elementSize: MemoryLayout<T>.stride) {
+        case .success(let count): n = count
+        case .failure(let problem):
+            throw HDF5Error(.wrongShape, file: location.file, object: location.object, message: InputLimits.describe(problem, shape: selected))
+        }
         if elementType == .float16, T.self == Float.self {
             let halves: [Float16] = try read(selection: selection)
             // T is Float here; `as! [T]` would cast element by element (see `write`).

@@ -14,7 +14,7 @@ public enum SafeTensors {
         }
         guard data.count >= 8 else { throw LoupeError.format(path: path, message: "too short for a safetensors file") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
-        guard headerLength > 1, 8 + headerLength <= UInt64(data.count) else {
+        guard headerLength > 1, headerLength <= UInt64(data.count) - 8 else {
             throw LoupeError.format(path: path, message: "not a safetensors file (header length \(headerLength) does not fit)")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
@@ -28,15 +28,17 @@ public enum SafeTensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw LoupeError.format(path: path, message: "tensor '\(key)' has a malformed header entry")
             }
-            let count = shape.reduce(1, *)
-            let range = offsets[0]..<offsets[1]
-            guard range.lowerBound >= 0, range.upperBound <= body.count else {
-                throw LoupeError.format(path: path, message: "tensor '\(key)' points outside the file (truncated?)")
+            let count = try InputLimits.elementCount(shape, elementSize: 4, path: path, object: "tensor '\(key)'")
+            guard offsets[0] >= 0, offsets[0] <= offsets[1] else {
+                throw LoupeError.format(path: path, message: "tensor '\(key)' has data_offsets \(offsets), which do not make a range")
             }
-            let bytes = body.subdata(in: range)
+            guard offsets[1] <= body.count else {
+                throw LoupeError.format(path: path, message: "tensor '\(key)' points outside the file (data_offsets \(offsets), \(body.count) data bytes; truncated?)")
+            }
+            let bytes = body.subdata(in: offsets[0]..<offsets[1])
             let values: [Float]
             func load<T>(_ type: T.Type, _ convert: (T) -> Float) throws -> [Float] {
-                guard bytes.count == count * MemoryLayout<T>.size else {
+                guard bytes.count / MemoryLayout<T>.size == count, bytes.count % MemoryLayout<T>.size == 0 else {
                     throw LoupeError.format(path: path, message: "tensor '\(key)': \(bytes.count) bytes for \(count) \(dtype) values")
                 }
                 return bytes.withUnsafeBytes { raw in (0..<count).map { convert(raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) } }

@@ -35,7 +35,7 @@ public struct IDXFile: Sendable, Equatable {
             let o = 4 + 4 * d
             shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let count = shape.reduce(1, *)
+        let count = try InputLimits.elementCount(shape, path: name, object: "IDX array")
         let start = 4 + 4 * rank
         guard bytes.count - start == count else {
             throw LoupeError.format(path: name, message: "IDX shape \(shape) needs \(count) bytes, file has \(bytes.count - start)")

@@ -34,10 +34,21 @@ public struct RunDirectory: Sendable {
 
     public func readConfig() throws -> TrainConfig {
         guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw LoupeError.io(path: configPath, message: "no config.json: not a Loupe run directory")
+            throw LoupeError.io(path: configPath, message: "no config.json: no run was started here; start one with loupe train --out \(path) (see loupe train --help)")
         }
         do { return try JSONDecoder().decode(TrainConfig.self, from: data) } catch {
             throw LoupeError.format(path: configPath, message: "config.json is not readable: \(error)")
+        }
+    }
+
+    /// Removes `.NAME.tmp-PID` files (see `AtomicFile`) left by writers that are no longer running, in
+    /// the run folder and its checkpoints/, dumps/ and probes/ folders. Files of a live process stay.
+    public func removeStaleTemporaryFiles() {
+        for folder in [path, checkpointsPath, dumpsPath, path + "/" + RunFormat.Run.probes] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                guard let pid = AtomicFile.writerProcess(ofTemporaryName: name), !AtomicFile.isRunning(pid) else { continue }
+                try? FileManager.default.removeItem(atPath: folder + "/" + name)
+            }
         }
     }
 

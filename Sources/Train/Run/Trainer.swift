@@ -90,21 +90,48 @@ public final class Trainer {
         try trainRemainingEpochs()
     }
 
-    /// Continues a run from its last complete checkpoint.
-    public static func resume(_ run: RunDirectory, configure: ((Trainer) -> Void)? = nil) throws -> Trainer {
+    /// Where `resume` found a run.
+    public enum ResumePoint: Equatable, Sendable {
+        /// config.json but no complete checkpoint (killed in its first epoch): the run starts again from epoch 0.
+        case start
+        /// The last complete checkpoint's epoch.
+        case checkpoint(epoch: Int)
+        /// Every epoch has its checkpoint: nothing is left to train.
+        case complete(epochs: Int)
+    }
+
+    /// Takes up a run from wherever a kill left it: its last complete checkpoint, or epoch 0 with its
+    /// config.json when no checkpoint was written yet. A finished run is not an error, so a retry
+    /// wrapper or a requeued batch job may always call it; `resumePoint` says which case this was.
+    /// Temporary files of writers that are no longer alive are removed first.
+    /// - Parameter upTo: take the last checkpoint at or before this epoch instead of the last one.
+    public static func resume(_ run: RunDirectory, upTo: Int? = nil, configure: ((Trainer) -> Void)? = nil) throws -> Trainer {
         let config = try run.readConfig()
+        run.removeStaleTemporaryFiles()
         let trainer = try Trainer(config: config, run: run)
         configure?(trainer)
-        guard let last = run.checkpointEpochs().last else {
-            throw LoupeError.invalidInput("\(run.path) has no complete checkpoint to resume from; start it again with loupe train --out")
+        guard let last = run.checkpointEpochs().last(where: { $0 <= (upTo ?? .max) }) else {
+            trainer.resumePoint = .start
+            return trainer
         }
         let checkpoint = try Checkpoint.read(run.checkpointPath(epoch: last))
         try trainer.restore(checkpoint)
         trainer.metrics = run.readMetrics().filter { $0.epoch <= last }
-        if trainer.epoch >= config.epochs {
-            throw LoupeError.invalidInput("\(run.path) is complete (\(config.epochs) epochs); nothing to resume")
-        }
+        trainer.resumePoint = trainer.epoch >= config.epochs ? .complete(epochs: config.epochs) : .checkpoint(epoch: last)
         return trainer
+    }
+
+    /// How `resume` found this run; nil for a run started with `init`.
+    public private(set) var resumePoint: ResumePoint?
+
+    /// Trains what `resume` left to do: from epoch 0 (with the epoch-0 hook, as `run` does) when no
+    /// checkpoint was written, else the remaining epochs; nothing when the run is complete.
+    public func continueRun() throws {
+        if resumePoint == .start {
+            try directory.create()
+            try epochHook?(self, 0)
+        }
+        try trainRemainingEpochs()
     }
 
     /// Trains until `config.epochs`, from wherever `epoch` stands.
