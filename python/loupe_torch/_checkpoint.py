@@ -49,12 +49,13 @@ def save_checkpoint(model, path, epoch, optimizer=None, classes=None, image_size
     """Writes ``model`` (and ``optimizer``) as a ``loupe-checkpoint`` file, crash-safe; returns ``path``.
 
     ``model`` is recorded as ``resnet18`` or ``littleconv`` when its structure is one Loupe can run (then
-    ``loupe probe`` and ``loupe evaluate`` re-probe it), else ``unknown``. Pass ``image_size`` (the square
-    input size) so Loupe can rebuild the inputs; ``classes`` are the class names, index = label.
+    ``loupe probe`` and ``loupe evaluate`` re-probe it, and ``image_size``, the square input size they
+    rebuild inputs at, is required), else ``unknown``. ``classes`` are the class names, index = label.
     Under ``torch.distributed`` only rank 0 writes; the other ranks wait at a barrier.
 
     Raises:
-        ValueError: ``classes`` that do not fit the model's outputs, a bad ``model_name``.
+        ValueError: ``classes`` that do not fit the model's outputs, a bad ``model_name``, no ``image_size``
+            for ResNet-18 or LittleConv.
         OSError: the folder cannot be written.
     """
     model = unwrap(model)
@@ -65,6 +66,9 @@ def save_checkpoint(model, path, epoch, optimizer=None, classes=None, image_size
     if model_name in ("resnet18", "littleconv") and not arch.known:
         raise ValueError(f"model_name '{model_name}': the model does not have Loupe's {model_name} structure, so Loupe "
                          f"could not run it; leave model_name unset (recorded as 'unknown')")
+    if arch.known and name == arch.name and not (isinstance(image_size, int) and image_size >= 1):
+        raise ValueError(f"save_checkpoint of a {arch.name} needs image_size= (the square input size in pixels, e.g. 224): "
+                         f"loupe probe and loupe evaluate rebuild the inputs at that size")
     num_classes = arch.num_classes
     if classes is not None:
         classes = [str(c) for c in classes]

@@ -74,6 +74,13 @@ def test_architectures_are_recognised_by_structure():
     assert loupe_torch.detect(other).name == "unknown"
 
 
+def test_loupe_architectures_need_the_image_size(tmp_path):
+    """Loupe rebuilds inputs at `image_size`; a checkpoint without it could not be re-probed."""
+    with pytest.raises(ValueError, match="needs image_size"):
+        loupe_torch.save_checkpoint(LittleConv(2, 3, (4, 4, 4, 4)), tmp_path / "c.h5", epoch=1)
+    assert not (tmp_path / "c.h5").exists()
+
+
 def test_unknown_models_are_saved_as_unknown(tmp_path):
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4 * 14 * 14, 2))
     path = tmp_path / "c.h5"

@@ -107,7 +107,7 @@ def test_an_output_folder_that_is_not_writable(tmp_path):
     with pytest.raises(OSError, match="cannot create the folder"):
         loupe_torch.Probe(model).dump(loader, blocker / "dumps" / "epoch-0001.h5")
     with pytest.raises(OSError, match="cannot create the folder"):
-        loupe_torch.save_checkpoint(model, blocker / "epoch-0001.h5", epoch=1)
+        loupe_torch.save_checkpoint(model, blocker / "epoch-0001.h5", epoch=1, image_size=16)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the file-as-folder case covers root")
