@@ -1,6 +1,5 @@
 """The dump file itself: datasets, attributes, storage types, inputs, failures, memory, DDP."""
 
-import json
 import os
 import subprocess
 import sys
