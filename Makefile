@@ -2,9 +2,12 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core \
-                pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest
+                pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest python3-torch python3-torchvision
 # Python test folders that exist in this checkout; each runs under pytest after the Swift tests.
 PYTHON_TESTS := $(wildcard python/tests)
+# The interpreter the Debian python3-* packages above install into (a pyenv or venv python3 earlier on
+# PATH would not see them).
+PYTHON := $(firstword $(wildcard /usr/bin/python3) python3)
 DEMO_ARGS ?=
 
 .PHONY: demo demo-fashion-mnist test deps build release clean
@@ -22,7 +25,7 @@ demo-fashion-mnist: deps release
 test: deps
 	swift build --build-tests
 	swift test --skip-build
-	@if [ -n "$(strip $(PYTHON_TESTS))" ]; then python3 -m pytest -q $(PYTHON_TESTS); fi
+	@if [ -n "$(strip $(PYTHON_TESTS))" ]; then $(PYTHON) -m pytest -q $(PYTHON_TESTS); fi
 
 ## deps: install the Debian packages Loupe links and tests against, when missing
 deps:
