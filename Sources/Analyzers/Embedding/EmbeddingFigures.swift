@@ -93,7 +93,7 @@ enum EmbeddingFigures {
         [
             Artifact("\(prefix)_class.png", "\(method) map coloured by class (legend)"),
             Artifact("\(prefix)_colour.png", "\(method) map coloured by each image's mean colour", when: "the dump has /probe/images or /probe/meta/mean_rgb"),
-            Artifact("\(prefix)_thumbnails.png", "\(method) map with the probe images drawn at their positions", when: "the dump has /probe/images"),
+            Artifact("\(prefix)_thumbnails.png", "\(method) map with the probe images drawn at their positions", when: "the dump has /probe/images", inCompare: false),
         ]
     }
 }

@@ -40,7 +40,7 @@ struct DemoReport {
 
         blocks.append(.markdown("## Embeddings: PCA, t-SNE, purity\n\nThe global-average-pooled last conv stage of each run at its last epoch, coloured by class and by each image's actual mean colour."))
         blocks.append(.table(analyses.comparison.metrics))
-        for analyzer in ["pca", "tsne", "purity"] {
+        for analyzer in [PCAAnalyzer.id, TSNEAnalyzer.id, PurityAnalyzer.id] {
             for run in DemoAnalyses.runOrder {
                 guard let r = analyses.comparison.results[run]?[analyzer] else { continue }
                 blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_")) }
@@ -53,9 +53,9 @@ struct DemoReport {
                 blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_p\(perplexity)_")) }
             }
         }
-        if let cka = analyses.comparison.cka.first {
+        if let cka = analyses.comparison.pairs[CKAAnalyzer.id]?.first {
             blocks.append(.markdown("## CKA between the two runs\n\nLinear CKA (Kornblith et al. 2019) of every pair of layers on the shared probe set."))
-            blocks += cka.2.output.figures.map { .figure(renamed($0, prefix: "cka_")) }
+            blocks += cka.record.output.figures.map { .figure(renamed($0, prefix: "cka_")) }
         }
 
         try FileManager.default.createDirectory(atPath: out + "/figures", withIntermediateDirectories: true)
@@ -71,12 +71,13 @@ struct DemoReport {
             return block
         }
         let references = runs.flatMap { run -> [Report.ResultReference] in
-            ["purity", "pca", "tsne"].compactMap { a in
+            [PurityAnalyzer.id, PCAAnalyzer.id, TSNEAnalyzer.id].compactMap { a in
                 guard analyses.comparison.results[run.name]?[a] != nil else { return nil }
                 return .init(label: "\(run.name) · \(a)", path: "compare/\(run.name)/\(a)/result.h5", summaryPath: "compare/\(run.name)/\(a)/summary.json", arrays: [])
-            } + [.init(label: "\(run.name) · gradcam", path: "\(run.name)/gradcam/result.h5", summaryPath: "\(run.name)/gradcam/summary.json", arrays: []),
-                 .init(label: "\(run.name) · zero-grad (prob, float16)", path: "\(run.name)/zero-grad-prob-float16/result.h5",
-                       summaryPath: "\(run.name)/zero-grad-prob-float16/summary.json", arrays: [])]
+            } + [.init(label: "\(run.name) · \(GradCAMAnalyzer.id)", path: "\(run.name)/\(GradCAMAnalyzer.id)/result.h5",
+                       summaryPath: "\(run.name)/\(GradCAMAnalyzer.id)/summary.json", arrays: []),
+                 .init(label: "\(run.name) · \(ZeroGradAnalyzer.id) (prob, float16)", path: "\(run.name)/\(ZeroGradAnalyzer.id)-prob-float16/result.h5",
+                       summaryPath: "\(run.name)/\(ZeroGradAnalyzer.id)-prob-float16/summary.json", arrays: [])]
         }
         let report = Report(title: "Loupe demo: inside a scratch CNN and a pretrained ResNet-18",
                             subtitle: "\(plan.data.subtitle), seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
