@@ -26,8 +26,8 @@ extension AnalyzerRunner {
         guard let status = outcome.status else {
             throw LoupeError.invalidInput("\(name) did not finish within \(Fmt.g(timeout)) s and was stopped (raise --timeout if it needs longer); nothing was written. Its last output: \(outcome.tail())")
         }
-        guard status == 0, !outcome.signalled else {
-            throw LoupeError.invalidInput("\(name) \(outcome.signalled ? "was killed by signal \(status)" : "exited with status \(status)"); nothing was written. Its last output: \(outcome.tail())")
+        guard status == 0, outcome.signal == nil else {
+            throw LoupeError.invalidInput("\(name) \(outcome.signal.map { "was killed by signal \($0)" } ?? "exited with status \(status)"); nothing was written. Its last output: \(outcome.tail())")
         }
         let output = try checkExternalOutput(plugin, scratch: scratch, name: name)
 
