@@ -5,9 +5,10 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcair
                 pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest \
                 python3-sklearn python3-matplotlib python3-ipykernel jupyter-nbconvert
 # Python test folders that exist in this checkout; each runs under pytest after the Swift tests.
-# analyzers/*/tests: the external analyzers shipped in analyzers/ (e.g. linear-probe), end to end
-# through the debug build of loupe.
-PYTHON_TESTS := $(wildcard python/tests) $(wildcard analyzers/*/tests)
+# analyzers/tests: generated notebooks executed headless; analyzers/*/tests: the external analyzers
+# shipped in analyzers/ (e.g. linear-probe), end to end
+# (both through the debug build of loupe).
+PYTHON_TESTS := $(wildcard python/tests) $(wildcard analyzers/tests) $(wildcard analyzers/*/tests)
 DEMO_ARGS ?=
 
 .PHONY: demo demo-fashion-mnist test deps build release clean

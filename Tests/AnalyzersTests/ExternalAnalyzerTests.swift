@@ -58,6 +58,7 @@ import Testing
         try Self.plugin(folder + "/plugins", "echo", body: """
         cp "\(made)" "$OUT/result.h5"
         printf '{"scores": {"value": 0.75}, "args": "%s"}' "$*" > "$OUT/summary.json"
+        ls -l /proc/self/fd > "\(folder)/descriptors.txt" 2>&1 || true
         """)
         let a = try analyzer(folder + "/plugins", "echo")
         #expect(a.options.map(\.name) == ["level"] && a.columns.first?.key == "scores.value")
@@ -73,6 +74,12 @@ import Testing
         }
         #expect(try String(contentsOfFile: folder + "/out/report.ipynb", encoding: .utf8).contains("/values"))
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: folder)).contains { $0.hasPrefix(".") })
+        #if os(Linux)
+        // The runner holds the input open while the plugin runs; the plugin must not inherit it (HDF5 locks).
+        let descriptors = try String(contentsOfFile: folder + "/descriptors.txt", encoding: .utf8)
+        #expect(descriptors.contains("/proc/") || descriptors.contains("fd"), "\(descriptors)")
+        #expect(!descriptors.contains("d.h5"), "\(descriptors)")
+        #endif
     }
 
     @Test func requirementsAreCheckedBeforeThePluginRuns() throws {

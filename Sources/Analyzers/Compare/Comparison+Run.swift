@@ -114,7 +114,8 @@ extension Comparison {
                             subtitle: "\(selected.map(\.id).joined(separator: ", ")) on \(runInputs.count) run\(runInputs.count == 1 ? "" : "s")",
                             facts: [("Runs", runInputs.map { "`\($0.folder)` (epoch \($0.chosen.epoch))" }),
                                     ("Options", [options.isEmpty ? "defaults" : options.map { "`\($0)`" }.joined(separator: ", ")])],
-                            notes: notes + Array(Set(results.values.flatMap { $0.values.flatMap(\.notes) })).sorted(), blocks: blocks, results: references)
+                            notes: notes + Array(Set(results.values.flatMap { $0.values.flatMap(\.notes) })).sorted(), blocks: blocks, results: references,
+                            setup: setupCode(runInputs, singles: singles, pairs: pairs))
         try AtomicFile.write(Data(NotebookReport.render(report).utf8), to: out + "/report.ipynb")
         try AtomicFile.write(Data(HTMLReport.render(report).utf8), to: out + "/report.html")
         written += [out + "/summary.json", out + "/report.ipynb", out + "/report.html"]
@@ -180,6 +181,22 @@ extension Comparison {
             + " ↑: higher is better, ↓: lower is better; the best run's number is in bold."
     }
 
+    /// The notebook's first cell: the metrics table, and every result.h5 and summary.json by run and analyzer.
+    func setupCode(_ runs: [RunInput], singles: [any Analyzer], pairs: [String: [Pair]]) -> String {
+        let q = NotebookCode.quoted
+        var lines = [NotebookCode.imports, "", "metrics = list(csv.DictReader(open(\"metrics.csv\")))", "summary = json.load(open(\"summary.json\"))",
+                     "# results[run][analyzer] and summaries[run][analyzer]; pair analyzers under results[\"FIRST vs OTHER\"]",
+                     "results, summaries = {}, {}"]
+        func add(_ key: String, _ id: String, _ folder: String) {
+            lines.append("results.setdefault(\(q(key)), {})[\(q(id))] = h5py.File(\(q(folder + "/result.h5")), \"r\")")
+            lines.append("summaries.setdefault(\(q(key)), {})[\(q(id))] = json.load(open(\(q(folder + "/summary.json"))))")
+        }
+        for run in runs { for a in singles { add(run.name, a.id, "\(run.name)/\(a.id)") } }
+        for (id, list) in pairs.sorted(by: { $0.key < $1.key }) { for p in list { add("\(p.first) vs \(p.other)", id, Comparison.pairFolder(id, p.first, p.other)) } }
+        lines += ["for row in metrics:", "    print(row)"]
+        return lines.joined(separator: "\n")
+    }
+
     /// Where a pair analyzer's output goes, relative to the comparison folder.
     static func pairFolder(_ id: String, _ a: String, _ b: String) -> String { "\(id)/\(a)__\(b)" }
 
@@ -192,8 +209,15 @@ extension Comparison {
         if analyzer.inputMode == .pair {
             let figures = pairs.compactMap { p in p.record.output.figures.first { !excluded.contains($0.fileName) }.map { (p, $0) } }
             guard let first = figures.first else { return [] }
-            return [try compose("compare_" + first.1.fileName, title: first.1.title, images: try figures.map { try Image.decode($0.1.png) },
-                                headings: figures.map { "\($0.0.first) vs \($0.0.other)" })]
+            var figure = try compose("compare_" + first.1.fileName, title: first.1.title, images: try figures.map { try Image.decode($0.1.png) },
+                                     headings: figures.map { "\($0.0.first) vs \($0.0.other)" })
+            if let body = analyzer.notebookPlot(first.1.fileName) {
+                figure.code = NotebookCode.panels(body, figures.map { p, _ in
+                    let folder = Comparison.pairFolder(analyzer.id, p.first, p.other)
+                    return ("\(p.first) vs \(p.other)", folder + "/result.h5", folder + "/summary.json")
+                })
+            }
+            return [figure]
         }
         var names: [String] = []
         for run in runs {
@@ -203,14 +227,18 @@ extension Comparison {
         }
         return try names.map { name in
             var images: [Image] = [], headings: [String] = []
+            var panels: [(heading: String, result: String, summary: String)] = []
             var title = name
             for run in runs {
                 guard let f = results[run.name]?[analyzer.id]?.output.figures.first(where: { $0.fileName == name }) else { continue }
                 images.append(try Image.decode(f.png))
                 headings.append("\(run.name) (epoch \(run.chosen.epoch))")
+                panels.append((headings[headings.count - 1], "\(run.name)/\(analyzer.id)/result.h5", "\(run.name)/\(analyzer.id)/summary.json"))
                 title = f.title
             }
-            return try compose("compare_" + name, title: title, images: images, headings: headings)
+            var figure = try compose("compare_" + name, title: title, images: images, headings: headings)
+            figure.code = analyzer.notebookPlot(name).map { NotebookCode.panels($0, panels) }
+            return figure
         }
     }
 

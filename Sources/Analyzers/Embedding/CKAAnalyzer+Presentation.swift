@@ -16,3 +16,18 @@ extension CKAAnalyzer {
         [.number("CKA embedding", help: "linear CKA of the embeddings on the shared probe set") { $0.embedding }]
     }
 }
+
+extension CKAAnalyzer {
+    public func notebookPlot(_ fileName: String) -> String? {
+        guard fileName == "cka_heatmap.png" else { return nil }
+        return """
+        names = list(result["representations"].asstr()[...])
+        image = ax.imshow(result["cka"][...], vmin=0, vmax=1, cmap="viridis")
+        ax.set_xticks(range(len(names)), names, rotation=90)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("second file")
+        ax.set_ylabel("first file")
+        plt.colorbar(image, ax=ax, label="linear CKA")
+        """
+    }
+}

@@ -31,3 +31,22 @@ extension PCAAnalyzer {
         ]
     }
 }
+
+extension PCAAnalyzer {
+    public func notebookPlot(_ fileName: String) -> String? {
+        if fileName == "pca_scree.png" {
+            return """
+            ratio = result["explained_variance_ratio"][...][:30]
+            k = np.arange(1, len(ratio) + 1)
+            ax.bar(k, ratio, label="per component")
+            ax.plot(k, np.cumsum(ratio), "o-", color="C3", label="cumulative")
+            ax.set_ylim(0, 1.02)
+            ax.set_xlabel("component")
+            ax.set_ylabel("explained variance ratio")
+            ax.legend()
+            """
+        }
+        let xy = #"np.column_stack([result["scores"][:, 0], result["scores"][:, 1] if result["scores"].shape[1] > 1 else np.zeros(result["scores"].shape[0])])"#
+        return EmbeddingFigures.notebookPlot(fileName, prefix: "pca", xy: xy, axis: ("PC1", "PC2"))
+    }
+}

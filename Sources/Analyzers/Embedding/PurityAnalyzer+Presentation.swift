@@ -58,3 +58,37 @@ extension PurityAnalyzer {
         ]
     }
 }
+
+extension PurityAnalyzer {
+    public func notebookPlot(_ fileName: String) -> String? {
+        switch fileName {
+        case "purity_bars.png":
+            return """
+            files = [k for k in result if k.startswith("file-")]
+            scores = result[max(files, key=lambda k: int(k[5:]))] if files else result
+            names = ["k-NN accuracy", "NMI", "purity", "ARI", "silhouette"]
+            x = np.arange(len(names))
+            ax.bar(x - 0.2, scores["class_metrics"][...], 0.4, label="by class")
+            if "colour_metrics" in scores:
+                ax.bar(x + 0.2, scores["colour_metrics"][...], 0.4, label="by " + summary["nuisance"])
+            ax.set_xticks(x, names)
+            ax.set_ylabel("score")
+            ax.legend()
+            """
+        case "purity_epochs.png":
+            return """
+            rows = summary["per_file"]
+            epochs = [r["epoch"] for r in rows]
+            for metric, marker in [("knn_accuracy", "o"), ("nmi", "s")]:
+                ax.plot(epochs, np.array([r["class"][metric] for r in rows], dtype=float), marker + "-", color="C0", label=metric + " by class")
+                if rows[-1]["colour"] is not None:
+                    ax.plot(epochs, np.array([r["colour"][metric] for r in rows], dtype=float), marker + "--", color="C1", label=metric + " by colour")
+            ax.set_xlabel("epoch")
+            ax.set_ylim(-0.02, 1.02)
+            ax.legend(fontsize="small")
+            """
+        default:
+            return nil
+        }
+    }
+}

@@ -10,6 +10,22 @@ import Darwin
 import Foundation
 import LoupeCore
 
+/// Adds "close every descriptor from 3 on" to the spawn: glibc's posix_spawn_file_actions_addclosefrom_np
+/// (glibc 2.34; looked up at run time because Swift's Glibc module does not export it), Darwin's
+/// POSIX_SPAWN_CLOEXEC_DEFAULT.
+private func closeInherited(_ files: inout posix_spawn_file_actions_t, _ attributes: inout posix_spawnattr_t) {
+    #if os(Linux)
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&files, 3)
+    }
+    #elseif canImport(Darwin)
+    var flags: Int16 = 0
+    posix_spawnattr_getflags(&attributes, &flags)
+    posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
+    #endif
+}
+
 /// Runs a program with a time limit, stdout and stderr captured to one file (no pipe to fill up).
 enum Subprocess {
     struct Outcome {
@@ -52,6 +68,8 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&files, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&files, 1, 2)
+        // Nothing else inherited: an inherited HDF5 descriptor would keep that file's lock after we close it.
+        closeInherited(&files, &attributes)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }

@@ -31,6 +31,10 @@ public protocol Analyzer: Sendable {
     /// The lines `loupe analyze` prints after a run.
     func headline(_ summary: Summary) -> [String]
 
+    /// Python that re-draws figure `fileName` into the matplotlib axes `ax` from `result` (the h5py
+    /// File of result.h5) and `summary` (summary.json as a dict); nil when it cannot be re-drawn from them.
+    func notebookPlot(_ fileName: String) -> String?
+
     /// Values for the placeholders in `requirements` for one file (e.g. `layer` → the selected layers).
     /// An empty list means nothing could be selected; the runner then reports the pattern as missing.
     func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]]
@@ -52,6 +56,8 @@ extension Analyzer {
     public var compareColumns: [CompareColumn<Summary>] { [] }
 
     public func headline(_ summary: Summary) -> [String] { [] }
+
+    public func notebookPlot(_ fileName: String) -> String? { nil }
 
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {}
 

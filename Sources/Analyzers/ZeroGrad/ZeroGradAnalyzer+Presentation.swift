@@ -29,3 +29,19 @@ extension ZeroGradAnalyzer {
         [.text("gradients", help: "the zero-gradient detector's top diagnosis") { $0.diagnosis }]
     }
 }
+
+extension ZeroGradAnalyzer {
+    public func notebookPlot(_ fileName: String) -> String? {
+        guard fileName == "zero_grad_heatmap.png" else { return nil }
+        return """
+        share = result["zero_or_vanishing_fraction"][...]
+        layers = list(result["layers"].asstr()[...])
+        epochs = list(result["epochs"][...])
+        image = ax.imshow(share, vmin=0, vmax=1, cmap="magma", aspect="auto")
+        ax.set_yticks(range(len(layers)), layers)
+        ax.set_xticks(range(len(epochs)), epochs)
+        ax.set_xlabel("epoch (file)")
+        plt.colorbar(image, ax=ax, label="share of samples with zero or vanishing gradients")
+        """
+    }
+}
