@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
         .library(name: "LoupeCore", targets: ["LoupeCore"]),
+        .library(name: "Analyzers", targets: ["Analyzers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,10 +27,19 @@ let package = Package(
         .target(name: "Train", dependencies: ["LoupeCore"], swiftSettings: fast),
         .target(name: "Probe", dependencies: ["Train", "LoupeCore"], swiftSettings: fast),
         .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: fast),
+        .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
+        // `loupe bench`: the benchmark harness, apart from the executable.
+        .target(
+            name: "LoupeBench",
+            dependencies: [
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5),
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeCore", "Train", "Probe", "Analyzers",
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),

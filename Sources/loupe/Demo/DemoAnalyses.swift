@@ -35,7 +35,7 @@ struct DemoAnalyses {
         let ordered = DemoAnalyses.runOrder.compactMap { name in runs[name].map { (name, $0) } }
         let p = perplexities
         let comparison = try Comparison(runs: ordered.map(\.1), epoch: .last, analyzers: [PCAAnalyzer.id, TSNEAnalyzer.id, PurityAnalyzer.id, CKAAnalyzer.id],
-                                        options: ["tsne.perplexity=\(p[0])"], out: out + "/compare", quiet: quiet).run()
+                                        options: ["\(TSNEAnalyzer.id).perplexity=\(p[0])"], out: out + "/compare", quiet: quiet).run()
         var result = Result(comparison: comparison, perplexities: p)
         let runner = AnalyzerRunner(quiet: quiet)
         for (name, folder) in ordered {

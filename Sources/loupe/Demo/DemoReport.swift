@@ -55,7 +55,7 @@ struct DemoReport {
         }
         if let cka = analyses.comparison.pairs[CKAAnalyzer.id]?.first {
             blocks.append(.markdown("## CKA between the two runs\n\nLinear CKA (Kornblith et al. 2019) of every pair of layers on the shared probe set."))
-            blocks += cka.record.output.figures.map { .figure(drawn($0, cka.record, prefix: "cka_")) }
+            blocks += cka.record.output.figures.map { .figure(drawn($0, cka.record, prefix: "\(CKAAnalyzer.id)_")) }
         }
 
         try FileManager.default.createDirectory(atPath: out + "/figures", withIntermediateDirectories: true)
