@@ -32,6 +32,23 @@ extension ZeroGradAnalyzer {
 
 extension ZeroGradAnalyzer {
     public func notebookPlot(_ fileName: String) -> String? {
+        if fileName == "zero_grad_margin.png" {
+            return """
+            layer = result["layers"].asstr()[-1]
+            groups = sorted(k for k in result if k.startswith("epoch-") and "margin" in result[k] and layer in result[k])
+            for i, group in enumerate(groups):
+                margin = result[group + "/margin"][...]
+                size = result[group + "/" + layer + "/max_abs"][...]
+                zero = size == 0
+                ax.scatter(margin[~zero], np.log10(size[~zero]), s=12, color=f"C{i}", label=group)
+                if zero.any():
+                    floor = np.log10(size[~zero]).min() - 2 if (~zero).any() else -10
+                    ax.scatter(margin[zero], np.full(zero.sum(), floor), s=12, facecolors="none", edgecolors=f"C{i}")
+            ax.set_xlabel("logit margin  z_y - max_j z_j")
+            ax.set_ylabel("log10 max |gradient| at " + layer)
+            ax.legend(fontsize="small")
+            """
+        }
         guard fileName == "zero_grad_heatmap.png" else { return nil }
         return """
         share = result["zero_or_vanishing_fraction"][...]
