@@ -2,9 +2,12 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core \
-                pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest python3-torch python3-torchvision
+                pkg-config python3-h5py python3-nbformat python3-numpy python3-pytest python3-torch python3-torchvision \
+                python3-sklearn python3-matplotlib python3-ipykernel jupyter-nbconvert
 # Python test folders that exist in this checkout; each runs under pytest after the Swift tests.
-PYTHON_TESTS := $(wildcard python/tests)
+# python/tests: loupe_torch; analyzers/tests: generated notebooks executed headless; analyzers/*/tests:
+# the external analyzers shipped in analyzers/ (e.g. linear-probe), end to end (through the debug build of loupe).
+PYTHON_TESTS := $(wildcard python/tests) $(wildcard analyzers/tests) $(wildcard analyzers/*/tests)
 # The interpreter the Debian python3-* packages above install into (a pyenv or venv python3 earlier on
 # PATH would not see them).
 PYTHON := $(firstword $(wildcard /usr/bin/python3) python3)

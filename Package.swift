@@ -3,6 +3,11 @@ import PackageDescription
 
 // Dependency rule (enforced here): Analyzers depend only on LoupeCore; Probe on Train and LoupeCore;
 // Train never on Analyzers. Only LoupeCore imports the C libraries' modules for HDF5, PNG and JPEG.
+//
+// LoupeCore and Analyzers are library products another package can depend on by version, so they carry
+// no unsafeFlags (SwiftPM refuses a versioned dependency whose product targets have them). They build
+// with the ordinary -O; Train and Probe, in no product, keep -Ounchecked (docs/analyzers.md has the
+// measured cost for the analyzers).
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 let fast: [SwiftSetting] = v5 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
@@ -12,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
         .library(name: "LoupeCore", targets: ["LoupeCore"]),
+        .library(name: "Analyzers", targets: ["Analyzers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,14 +28,23 @@ let package = Package(
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", providers: [.apt(["libcairo2-dev"])]),
-        .target(name: "LoupeCore", dependencies: ["CHDF5", "COpenBLAS", "CPNG", "CTurboJPEG"], swiftSettings: fast),
+        .target(name: "LoupeCore", dependencies: ["CHDF5", "COpenBLAS", "CPNG", "CTurboJPEG"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["LoupeCore"], swiftSettings: fast),
         .target(name: "Probe", dependencies: ["Train", "LoupeCore"], swiftSettings: fast),
-        .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: fast),
+        .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: v5),
+        .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
+        // `loupe bench`: the benchmark harness, apart from the executable.
+        .target(
+            name: "LoupeBench",
+            dependencies: [
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5),
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeCore", "Train", "Probe", "Analyzers",
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),

@@ -1,5 +1,6 @@
 import Analyzers
 import ArgumentParser
+import CLISupport
 import Foundation
 import LoupeCore
 
@@ -16,6 +17,9 @@ struct Analyze: ParsableCommand {
           loupe analyze zero-grad run/dumps/*.h5 --out out/zero-grad
           loupe analyze purity features.h5 --option k=10 --out out/purity
           loupe analyze cka a/dumps/epoch-0020.h5 b/dumps/epoch-0020.h5 --out out/cka
+          LOUPE_ANALYZER_PATH=analyzers/linear-probe loupe analyze linear-probe run/dumps/epoch-0010.h5 --out out/lp
+
+        External analyzers are programs named loupe-analyzer-ID on PATH, in ~/.local/share/loupe/analyzers or in the folders of LOUPE_ANALYZER_PATH (docs/plugins.md); Loupe checks their inputs and outputs as for built-in ones.
         """)
 
     @Argument(help: "Analyzer id (see `loupe analyzers`).")
@@ -30,12 +34,23 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output folder (created when missing; files in it are replaced one by one, crash-safe).")
     var out: String
 
+    @Option(help: "Seconds an external analyzer may run before it is stopped.")
+    var timeout: Double = ExternalAnalyzer.defaultTimeout
+
     @Flag(help: "No progress bars.")
     var quiet = false
 
+    /// The analyzer asked for, built-in or external.
+    func lookUp() throws -> any Analyzer {
+        let registry = AnalyzerRegistry.resolving([analyzer])
+        for warning in registry.warnings { FileHandle.standardError.write(Data("loupe: warning: \(warning)\n".utf8)) }
+        return try registry.named(analyzer)
+    }
+
     func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive seconds") }
         do {
-            let a = try AnalyzerRegistry.named(analyzer)
+            let a = try lookUp()
             guard !files.isEmpty else { throw ValidationError("give at least one FILE for \(a.id) (it takes \(a.arity))") }
             guard a.arity.accepts(files.count) else { throw ValidationError("\(a.id) takes \(a.arity), got \(files.count)") }
             let missing = files.filter { !FileManager.default.fileExists(atPath: $0) }
@@ -52,30 +67,15 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let a = try AnalyzerRegistry.named(analyzer)
-            let record = try AnalyzerRunner(quiet: quiet).run(a, files: files, options: try AnalyzerOptions.parsePairs(options), out: out)
+            let a = try lookUp()
+            let record = try AnalyzerRunner(quiet: quiet, timeout: timeout).run(a, files: files, options: try AnalyzerOptions.parsePairs(options), out: out)
             for note in record.notes { FileHandle.standardError.write(Data("loupe: note: \(note)\n".utf8)) }
             let names = record.files.map { URL(fileURLWithPath: $0).lastPathComponent }
             print("\(a.id): wrote \(names.count) files to \(out): \(names.joined(separator: ", "))")
-            if let headline = Analyze.headline(record.output.summary) { print(headline) }
+            let headline = a.headlineLines(record.output.summary)
+            if !headline.isEmpty { print(headline.joined(separator: "; ")) }
             print("open \(out)/report.html (or report.ipynb in Jupyter)")
         }
-    }
-
-    /// One line of the most telling numbers, when the summary has them.
-    static func headline(_ s: JSONValue) -> String? {
-        var parts: [String] = []
-        if let d = s["diagnosis"]?.stringValue { parts.append("diagnosis: \(d)") }
-        if let v = s["kl"]?.doubleValue { parts.append("KL \(Fmt.g(v))") }
-        if let c = s["class"]?["knn_accuracy"]?.doubleValue, let u = s["colour"]?["knn_accuracy"]?.doubleValue {
-            parts.append("k-NN accuracy by class \(Fmt.g(c)), by colour \(Fmt.g(u))")
-        }
-        if let v = s["embedding"]?.doubleValue { parts.append("CKA of the embeddings \(Fmt.g(v))") }
-        if case .array(let r)? = s["explained_variance_ratio"], let first = r.first?.doubleValue { parts.append("PC1 explains \(Fmt.percent(first))") }
-        if case .array(let e)? = s["attention_on_object"]?["energy_inside"], let last = e.last?.doubleValue {
-            parts.append("CAM energy on the object \(Fmt.g(last))")
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }
 
@@ -93,40 +93,27 @@ struct ListAnalyzers: ParsableCommand {
     @Flag(help: "Print JSON for machines.")
     var json = false
 
-    static let standardArtifacts = ["result.h5", "summary.json", "report.ipynb", "report.html"]
-
     func run() throws {
         try reportingErrors {
+            let registry = AnalyzerRegistry.discover()
+            for warning in registry.warnings { FileHandle.standardError.write(Data("loupe: warning: \(warning)\n".utf8)) }
             if json {
-                print(JSONValue.array(AnalyzerRegistry.all.map(ListAnalyzers.describe)).serialized(pretty: true))
+                print(JSONValue.array(registry.analyzers.map(AnalyzerDescription.json)).serialized(pretty: true))
                 return
             }
-            for a in AnalyzerRegistry.all {
+            for a in registry.analyzers {
                 print("\(a.id) — \(a.summary)")
-                print("  inputs: \(a.arity)\(a.needsSameProbe ? ", same probe set" : "")")
+                if let external = a as? ExternalAnalyzer { print("  external: \(external.executable)") }
+                print("  inputs: \(a.arity)\(a.needsSameProbe ? ", same probe set" : ""); in compare: \(a.inputMode.rawValue)")
                 for r in a.requirements {
                     print("  \(r.isOptional ? "optional" : "requires"): \(r.text)  (\(r.producer))")
                 }
                 for o in a.options { print("  --option \(o.name)=\(o.defaultValue.isEmpty ? "\"\"" : o.defaultValue)  \(o.help)") }
-                print("  writes: " + (ListAnalyzers.standardArtifacts + a.artifacts.map { $0.fileName + ($0.condition.map { " (\($0))" } ?? "") }).joined(separator: ", "))
+                let columns = a.summaryColumns.map { $0.name + $0.direction.arrow }
+                if !columns.isEmpty { print("  compare columns: " + columns.joined(separator: ", ")) }
+                print("  writes: " + (AnalyzerDescription.standardArtifacts + a.artifacts.map { $0.fileName + ($0.condition.map { " (\($0))" } ?? "") }).joined(separator: ", "))
                 print("")
             }
         }
-    }
-
-    static func describe(_ a: any Analyzer) -> JSONValue {
-        .object([
-            ("id", .string(a.id)),
-            ("summary", .string(a.summary)),
-            ("inputs", .string(a.arity.description)),
-            ("same_probe_set", .bool(a.needsSameProbe)),
-            ("requirements", .array(a.requirements.map { r in
-                .object([("paths", .strings(r.paths)), ("producer", .string(r.producer)), ("optional", .bool(r.isOptional))])
-            })),
-            ("options", .array(a.options.map { .object([("name", .string($0.name)), ("default", .string($0.defaultValue)), ("help", .string($0.help))]) })),
-            ("artifacts", .array((standardArtifacts.map { ($0, "always", nil as String?) } + a.artifacts.map { ($0.fileName, $0.what, $0.condition) }).map { name, what, when in
-                .object([("file", .string(name)), ("what", .string(what)), ("when", when.map { .string($0) } ?? .string("always"))])
-            })),
-        ])
     }
 }

@@ -1,5 +1,6 @@
 import Analyzers
 import ArgumentParser
+import CLISupport
 import Foundation
 import LoupeCore
 
@@ -8,7 +9,7 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run analyzers on several runs' dumps and write side-by-side figures, a metrics table (CSV, markdown) and reports.",
         discussion: """
-        Each RUN_DIR holds dumps/epoch-NNNN.h5. pca, tsne, purity and cka read the dump of --epoch; gradcam and zero-grad read every dump up to it. cka compares the first run with each other run and needs the same probe set (same ids). Everything is checked before any work starts.
+        Each RUN_DIR holds dumps/epoch-NNNN.h5. Each analyzer reads what its input mode says (`loupe analyzers`): snapshot analyzers the dump of --epoch, series analyzers every dump up to it, pair analyzers (cka) the first run against each other run, on the same probe set. The metrics table holds the columns each analyzer declares (↑ higher is better, ↓ lower is better). External analyzers (loupe-analyzer-ID programs, docs/plugins.md) join like built-in ones. Everything is checked before any work starts.
 
         `--option perplexity=20` goes to every selected analyzer that has the option, `--option tsne.perplexity=20` to one analyzer.
 
@@ -16,6 +17,7 @@ struct Compare: ParsableCommand {
           loupe compare runs/demo/scratch runs/demo/finetune --out notebooks-out/cmp
           loupe compare runs/a runs/b --epoch 10 --analyzers purity,cka --out out/ab
           loupe compare runs/a runs/b --analyzers tsne --option perplexity=20 --out out/m
+          LOUPE_ANALYZER_PATH=analyzers/linear-probe loupe compare runs/a runs/b --analyzers pca,linear-probe --out out/lp
         """)
 
     @Argument(help: "Run folders (each with dumps/epoch-NNNN.h5).")
@@ -33,17 +35,23 @@ struct Compare: ParsableCommand {
     @Option(help: "Output folder, e.g. notebooks-out/NAME.")
     var out: String
 
+    @Option(help: "Seconds an external analyzer may run per call before it is stopped.")
+    var timeout: Double = ExternalAnalyzer.defaultTimeout
+
     @Flag(help: "No progress output.")
     var quiet = false
 
     func comparison() throws -> Comparison {
-        Comparison(runs: runs, epoch: try Comparison.EpochChoice(parsing: epoch),
-                   analyzers: analyzers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-                   options: options, out: out, quiet: quiet)
+        let ids = analyzers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let registry = AnalyzerRegistry.resolving(ids)
+        for warning in registry.warnings { FileHandle.standardError.write(Data("loupe: warning: \(warning)\n".utf8)) }
+        return Comparison(runs: runs, epoch: try Comparison.EpochChoice(parsing: epoch), analyzers: ids, options: options, out: out, quiet: quiet,
+                          registry: registry, timeout: timeout)
     }
 
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one RUN_DIR") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive seconds") }
         do {
             let c = try comparison()
             _ = try c.optionsByAnalyzer(try c.selectedAnalyzers())

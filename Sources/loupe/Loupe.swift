@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoupeBench
 
 /// The `loupe` command: one entry point, an explicit list of subcommands.
 @main

@@ -151,7 +151,10 @@ import Testing
             }
         }
         #expect(ids.count == cells.count)
-        #expect(pngs >= 2 && h5pyCells == 1)
+        // The setup cell, the closing cell and each figure cell that re-draws load result.h5.
+        #expect(pngs >= 2 && h5pyCells >= 2)
+        let firstCode = cells.first { $0["cell_type"] as? String == "code" }.map { ($0["source"] as! [String]).joined() } ?? ""
+        #expect(firstCode.contains("h5py.File(\"result.h5\"") && firstCode.contains("json.load(open(\"summary.json\"))"))
         let html = try String(contentsOfFile: folder + "/out/report.html", encoding: .utf8)
         #expect(html.contains("data:image/png;base64,") && html.hasPrefix("<!DOCTYPE html>"))
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))

@@ -5,12 +5,13 @@ import LoupeCore
 ///
 /// Layout of the output folder:
 ///   `<run>/<analyzer>/…`     a full `loupe analyze` output per run and analyzer
-///   `cka/<a>__<b>/…`         CKA between the first run and each other run (same probe set required)
+///   `<analyzer>/<a>__<b>/…`  a pair analyzer (e.g. CKA) between the first run and each other run
 ///   `compare_<figure>.png`   the runs' figures side by side
 ///   `metrics.csv`, `metrics.md`, `summary.json`, `report.ipynb`, `report.html`
 ///
-/// tsne, pca, purity and cka read each run's dump of the chosen epoch; gradcam and zero-grad read
-/// every dump up to it (they are about change over epochs).
+/// What each analyzer reads follows its declared `inputMode`: the chosen epoch's dump (snapshot), every
+/// dump up to it (series), or the first run's and each other run's (pair). The metrics table holds the
+/// columns each analyzer declares; nothing here names an analyzer.
 public struct Comparison {
     public enum EpochChoice: Equatable, Sendable {
         case last
@@ -24,9 +25,8 @@ public struct Comparison {
         }
     }
 
-    public static let defaultAnalyzers = ["pca", "tsne", "purity", "cka", "gradcam", "zero-grad"]
-    /// Analyzers that read a series of epochs rather than one dump.
-    static let seriesAnalyzers: Set<String> = ["gradcam", "zero-grad"]
+    /// Every built-in analyzer.
+    public static var defaultAnalyzers: [String] { AnalyzerRegistry.builtIn.map(\.id) }
 
     public var runs: [String]
     public var epoch: EpochChoice
@@ -35,15 +35,28 @@ public struct Comparison {
     public var options: [String]
     public var out: String
     public var quiet: Bool
+    /// Where `analyzers` are looked up (built-in only by default; the CLI adds the external ones).
+    public var registry: AnalyzerRegistry
+    /// Seconds an external analyzer may run per call.
+    public var timeout: Double
 
     public init(runs: [String], epoch: EpochChoice = .last, analyzers: [String] = Comparison.defaultAnalyzers, options: [String] = [],
-                out: String, quiet: Bool = false) {
+                out: String, quiet: Bool = false, registry: AnalyzerRegistry = .standard, timeout: Double = ExternalAnalyzer.defaultTimeout) {
+        self.registry = registry
+        self.timeout = timeout
         self.runs = runs
         self.epoch = epoch
         self.analyzers = analyzers
         self.options = options
         self.out = out
         self.quiet = quiet
+    }
+
+    /// A pair analyzer's record between the first run and another.
+    public struct Pair {
+        public var first: String
+        public var other: String
+        public var record: AnalyzerRunner.Record
     }
 
     /// One run folder and the dumps chosen from it.
@@ -61,7 +74,8 @@ public struct Comparison {
     public struct Record {
         public var runs: [RunInput]
         public var results: [String: [String: AnalyzerRunner.Record]]  // run → analyzer → record
-        public var cka: [(String, String, AnalyzerRunner.Record)]
+        /// Pair analyzers: analyzer → (first run, other run, record) for each other run.
+        public var pairs: [String: [Pair]]
         public var metrics: Table
         public var files: [String]
         public var notes: [String]
@@ -111,9 +125,9 @@ public struct Comparison {
 
     /// The analyzers asked for, known and in registry order of the request.
     public func selectedAnalyzers() throws -> [any Analyzer] {
-        guard !analyzers.isEmpty else { throw LoupeError.invalidInput("--analyzers is empty; choose from \(AnalyzerRegistry.all.map(\.id).joined(separator: ", "))") }
+        guard !analyzers.isEmpty else { throw LoupeError.invalidInput("--analyzers is empty; choose from \(registry.ids.joined(separator: ", "))") }
         var seen = Set<String>()
-        return try analyzers.filter { seen.insert($0.lowercased()).inserted }.map { try AnalyzerRegistry.named($0) }
+        return try analyzers.filter { seen.insert($0.lowercased()).inserted }.map { try registry.named($0) }
     }
 
     /// Splits `id.name=value` / `name=value` into per-analyzer option dictionaries.
@@ -139,6 +153,6 @@ public struct Comparison {
 
     /// The files one analyzer reads from one run.
     func files(for analyzer: any Analyzer, _ run: RunInput) -> [String] {
-        Comparison.seriesAnalyzers.contains(analyzer.id) ? run.series : [run.chosen.path]
+        analyzer.inputMode == .series ? run.series : [run.chosen.path]
     }
 }

@@ -6,7 +6,7 @@ import LoupeCore
 public struct CKAAnalyzer: Analyzer {
     public init() {}
 
-    public let id = "cka"
+    public var id: String { Self.id }
     public let summary = "Linear CKA (Kornblith et al. 2019) between two runs' representations of the same probe set, layer × layer"
     public let arity = InputArity.two
     public let needsSameProbe = true

@@ -31,6 +31,9 @@ enum EmbeddingFigures {
     static func add(to out: inout AnalyzerOutput, prefix: String, method: String, axis: (String, String), xy: [Float], kept: [Int],
                     probe: ProbeContext, seed: UInt64, hideTicks: Bool, file: DumpFile) throws {
         let n = kept.count
+        // What the maps are coloured by, per file row, so the notebook can re-draw them.
+        if let l = probe.labels, !out.arrays.contains(where: { $0.path == "/labels" }) { out.add(.ints("/labels", l, "probe labels (colours of the class map)")) }
+        if let m = probe.meanRGB { out.add(.floats("/mean_rgb", m.values, shape: [m.rows, 3], "each image's mean colour in [0, 1] (colours of the colour map)")) }
         let x = (0..<n).map { Double(xy[2 * $0]) }, y = (0..<n).map { Double(xy[2 * $0 + 1]) }
         // Draw in a seeded random order so no class systematically hides another.
         var order = Array(0..<n)
@@ -93,7 +96,7 @@ enum EmbeddingFigures {
         [
             Artifact("\(prefix)_class.png", "\(method) map coloured by class (legend)"),
             Artifact("\(prefix)_colour.png", "\(method) map coloured by each image's mean colour", when: "the dump has /probe/images or /probe/meta/mean_rgb"),
-            Artifact("\(prefix)_thumbnails.png", "\(method) map with the probe images drawn at their positions", when: "the dump has /probe/images"),
+            Artifact("\(prefix)_thumbnails.png", "\(method) map with the probe images drawn at their positions", when: "the dump has /probe/images", inCompare: false),
         ]
     }
 }
@@ -117,5 +120,30 @@ enum Thumbnail {
             }
         }
         return try Image(width: w, height: h, channels: 3, pixels: out).pngData()
+    }
+}
+
+extension EmbeddingFigures {
+    /// Python re-drawing the class or colour map from `xy` (an expression giving file rows × 2).
+    static func notebookPlot(_ fileName: String, prefix: String, xy: String, axis: (String, String)) -> String? {
+        let labels = "ax.set_xlabel(\(NotebookCode.quoted(axis.0)))\nax.set_ylabel(\(NotebookCode.quoted(axis.1)))"
+        switch fileName {
+        case "\(prefix)_class.png":
+            return """
+            xy = \(xy)
+            labels = result["labels"][...] if "labels" in result else np.zeros(len(xy), dtype=int)
+            points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", vmin=0, vmax=max(9, labels.max()), s=12)
+            ax.legend(*points.legend_elements(), title="class", fontsize="small")
+            \(labels)
+            """
+        case "\(prefix)_colour.png":
+            return """
+            xy = \(xy)
+            ax.scatter(xy[:, 0], xy[:, 1], c=np.clip(result["mean_rgb"][...], 0, 1), s=16, edgecolors="black", linewidths=0.3)
+            \(labels)
+            """
+        default:
+            return nil
+        }
     }
 }

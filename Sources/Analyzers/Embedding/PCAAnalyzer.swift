@@ -6,7 +6,7 @@ import LoupeCore
 public struct PCAAnalyzer: Analyzer {
     public init() {}
 
-    public let id = "pca"
+    public var id: String { Self.id }
     public let summary = "PCA of the embedding: explained variance (scree), PC1 × PC2 maps, how much class and colour explain each PC"
     public let arity = InputArity.one
 

@@ -2,11 +2,13 @@ import Foundation
 import LoupeCore
 
 /// `purity`: does the representation cluster by class or by a nuisance such as colour? Every metric is
-/// computed twice: against the class labels and against the images' colour binned into k groups.
+/// computed against the class labels and, when the file holds a colour (background, mean colour or the
+/// images), against that colour binned into k groups. An embedding with labels is enough: the nuisance
+/// metrics are then empty and a note says what would fill them.
 public struct PurityAnalyzer: Analyzer {
     public init() {}
 
-    public let id = "purity"
+    public var id: String { Self.id }
     public let summary = "Cluster quality against the classes AND against image colour: k-means purity, NMI, ARI, k-NN accuracy, silhouette, trustworthiness"
     public let arity = InputArity.oneOrMore
 
@@ -15,7 +17,8 @@ public struct PurityAnalyzer: Analyzer {
         return [
             FeatureOptions.requirement(),
             Requirement(D.labels, producer: "the probe labels, written by every Loupe dump"),
-            Requirement(D.background, or: [D.meanRGB, D.images], producer: "the nuisance attribute: background colour, mean colour, or the images to compute it from"),
+            Requirement(D.background, or: [D.meanRGB, D.images], producer: "the nuisance attribute: background colour, mean colour, or the images to compute it from",
+                        optional: true),
         ]
     }
 
@@ -25,7 +28,7 @@ public struct PurityAnalyzer: Analyzer {
             OptionSpec("normalize", default: "l2", "row treatment before clustering: l2 (unit length, the study's choice), none or standardize"),
             OptionSpec("k", default: "classes", "k-means clusters: `classes` (the number of classes) or a number"),
             OptionSpec("restarts", default: "10", "k-means++ restarts (the best inertia is kept)"),
-            OptionSpec("nuisance", default: "auto", "nuisance attribute: auto (background if present, else mean colour), background or mean-rgb"),
+            OptionSpec("nuisance", default: "auto", "nuisance attribute: auto (background if present, else mean colour, else none), background, mean-rgb or none"),
             OptionSpec("nuisance-groups", default: "classes", "groups the nuisance colour is binned into by k-means: `classes` or a number"),
             OptionSpec("knn", default: "10", "neighbours of the leave-one-out k-NN accuracy"),
             OptionSpec("map", default: "pca", "2-D map whose trustworthiness is reported: pca or none"),
@@ -50,18 +53,20 @@ public struct PurityAnalyzer: Analyzer {
         public var samples: Int
         public var dropped: Int
         public var k: Int
-        public var nuisance: String
-        /// purity, nmi, ari, knn_accuracy, silhouette — by class and by the nuisance.
+        /// What the nuisance groups are ("background colour"), nil when the file has none.
+        public var nuisance: String?
+        /// purity, nmi, ari, knn_accuracy, silhouette — by class and by the nuisance (nil: no nuisance).
         public var byClass: [String: Double]
-        public var byNuisance: [String: Double]
+        public var byNuisance: [String: Double]?
         public var trustworthiness: Double
         public var inertia: Double
 
         static let metrics = ["knn_accuracy", "nmi", "purity", "ari", "silhouette"]
         static let names = ["knn_accuracy": "k-NN accuracy", "nmi": "NMI", "purity": "purity", "ari": "ARI", "silhouette": "silhouette"]
 
-        /// "class", "colour" or "neither", from the k-NN accuracies' lift over chance.
-        public var verdict: String {
+        /// "class", "colour" or "neither", from the k-NN accuracies' lift over chance; nil without a nuisance.
+        public var verdict: String? {
+            guard let byNuisance else { return nil }
             let c = byClass["knn_accuracy"] ?? .nan, u = byNuisance["knn_accuracy"] ?? .nan
             let chance = 1 / Double(max(k, 1))
             let liftClass = (c - chance) / (1 - chance), liftNuisance = (u - chance) / (1 - chance)
@@ -70,21 +75,47 @@ public struct PurityAnalyzer: Analyzer {
         }
 
         var json: JSONValue {
-            .object([("epoch", .int(epoch)), ("run", .string(run)), ("samples", .int(samples)), ("k", .int(k)), ("nuisance", .string(nuisance)),
-                     ("class", .object(Self.metrics.map { ($0, .double(byClass[$0] ?? .nan)) })),
-                     ("colour", .object(Self.metrics.map { ($0, .double(byNuisance[$0] ?? .nan)) })),
-                     ("trustworthiness", .double(trustworthiness)), ("kmeans_inertia", .double(inertia)), ("clusters_by", .string(verdict))])
+            var pairs: [(String, JSONValue)] = [
+                ("epoch", .int(epoch)), ("run", .string(run)), ("samples", .int(samples)), ("k", .int(k)), ("nuisance", nuisance.map { .string($0) } ?? .null),
+                ("class", .object(Self.metrics.map { ($0, .double(byClass[$0] ?? .nan)) })),
+                ("colour", byNuisance.map { n in .object(Self.metrics.map { ($0, .double(n[$0] ?? .nan)) }) } ?? .null),
+                ("trustworthiness", .double(trustworthiness)), ("kmeans_inertia", .double(inertia)), ("clusters_by", verdict.map { .string($0) } ?? .null)]
+            if nuisance == nil { pairs.append(("nuisance_note", .string(PurityAnalyzer.noNuisanceNote))) }
+            return .object(pairs)
+        }
+
+        /// A nuisance metric as table text: empty without a nuisance.
+        func nuisanceText(_ metric: String, digits: Int = 3) -> String { byNuisance.map { Fmt.g($0[metric] ?? .nan, digits: digits) } ?? "" }
+    }
+
+    /// What would fill the nuisance columns.
+    static let noNuisanceNote = "no nuisance attribute in the file, so only the class metrics are reported; "
+        + "\(RunFormat.Dump.background) (background colour), \(RunFormat.Dump.meanRGB) (mean colour, N×3) or \(RunFormat.Dump.images) "
+        + "(the images, N×H×W×3) would add the same metrics against the colour groups"
+
+    /// The nuisance a file offers under the `nuisance` option: background, mean-rgb or nil.
+    static func nuisanceSource(_ dump: DumpFile, choice: String) -> String? {
+        let D = RunFormat.Dump.self
+        switch choice {
+        case "background": return "background"
+        case "mean-rgb": return "mean-rgb"
+        case "none": return nil
+        default: return dump.has(D.background) ? "background" : (dump.has(D.meanRGB) || dump.has(D.images)) ? "mean-rgb" : nil
         }
     }
 
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
         _ = try options.int("restarts", min: 1)
         _ = try options.int("knn", min: 1)
-        _ = try options.choice("nuisance", ["auto", "background", "mean-rgb"])
+        let choice = try options.choice("nuisance", ["auto", "background", "mean-rgb", "none"])
         _ = try options.choice("map", ["pca", "none"])
         for name in ["k", "nuisance-groups"] where options.string(name).lowercased() != "classes" { _ = try options.int(name, min: 2) }
-        for dump in inputs.dumps where options.string("nuisance").lowercased() == "background" && !dump.has(RunFormat.Dump.background) {
-            throw LoupeError.invalidInput("nuisance=background but \(dump.path) has no \(RunFormat.Dump.background); use nuisance=mean-rgb")
+        let D = RunFormat.Dump.self
+        for dump in inputs.dumps where choice == "background" && !dump.has(D.background) {
+            throw LoupeError.invalidInput("nuisance=background but \(dump.path) has no \(D.background); use nuisance=mean-rgb or nuisance=none")
+        }
+        for dump in inputs.dumps where choice == "mean-rgb" && !dump.has(D.meanRGB) && !dump.has(D.images) {
+            throw LoupeError.invalidInput("nuisance=mean-rgb but \(dump.path) has neither \(D.meanRGB) nor \(D.images); use nuisance=none")
         }
     }
 
@@ -100,9 +131,9 @@ public struct PurityAnalyzer: Analyzer {
         }
         let last = all[all.count - 1]
         out.markdown(verdictText(last))
-        out.table(Table(title: "Against the classes and against colour (\(last.nuisance))\(dumps.count > 1 ? ", epoch \(last.epoch)" : "")",
+        out.table(Table(title: "Against the classes and against colour (\(last.nuisance ?? "none given"))\(dumps.count > 1 ? ", epoch \(last.epoch)" : "")",
                         columns: ["metric", "by class", "by colour"],
-                        rows: Scores.metrics.map { [Scores.names[$0]!, Fmt.g(last.byClass[$0] ?? .nan), Fmt.g(last.byNuisance[$0] ?? .nan)] }
+                        rows: Scores.metrics.map { [Scores.names[$0]!, Fmt.g(last.byClass[$0] ?? .nan), last.nuisanceText($0)] }
                             + [["trustworthiness (\(options.string("map")) map)", Fmt.g(last.trustworthiness), ""]]))
         out.figure(try barsFigure(last))
         if all.count > 1 { out.figure(try epochsFigure(all)) }
@@ -111,8 +142,8 @@ public struct PurityAnalyzer: Analyzer {
         header += ["trustworthiness", "clusters_by"]
         out.table(Table(title: "All files", columns: header, rows: all.map { s in
             var row = [String(s.epoch), s.run, String(s.samples)]
-            for m in Scores.metrics { row += [Fmt.g(s.byClass[m] ?? .nan, digits: 4), Fmt.g(s.byNuisance[m] ?? .nan, digits: 4)] }
-            return row + [Fmt.g(s.trustworthiness, digits: 4), s.verdict]
+            for m in Scores.metrics { row += [Fmt.g(s.byClass[m] ?? .nan, digits: 4), s.nuisanceText(m, digits: 4)] }
+            return row + [Fmt.g(s.trustworthiness, digits: 4), s.verdict ?? ""]
         }, fileName: "purity_metrics.csv"))
         if case .object(let pairs) = last.json { for (k, v) in pairs { out.set(k, v) } }
         if all.count > 1 { out.set("per_file", .array(all.map(\.json))) }
@@ -134,15 +165,17 @@ public struct PurityAnalyzer: Analyzer {
 
         // The nuisance attribute, binned into groups.
         let D = RunFormat.Dump.self
-        let choice = try options.choice("nuisance", ["auto", "background", "mean-rgb"])
-        let useBackground = choice == "background" || (choice == "auto" && dump.has(D.background))
-        if choice == "background" && !dump.has(D.background) {
-            throw LoupeError.invalidInput("nuisance=background but \(dump.path) has no \(D.background) (written by datasets that know the background; use nuisance=mean-rgb)")
+        let source = PurityAnalyzer.nuisanceSource(dump, choice: try options.choice("nuisance", ["auto", "background", "mean-rgb", "none"]))
+        var nuisance: [Int]?
+        var nuisanceName: String?
+        if let source {
+            let useBackground = source == "background"
+            let colour = try (useBackground ? dump.unitRGB(D.background) : dump.meanRGB()).selecting(rows: features.kept)
+            nuisanceName = useBackground ? "background colour" : "mean colour"
+            let groupsOf = ClusterMetrics.binByKMeans(colour.values, n: n, d: 3, k: groups, seed: seed)
+            guard groupsOf.count == n else { throw LoupeError.invalidInput("internal: colour binning returned \(groupsOf.count) groups for \(n) samples") }
+            nuisance = groupsOf
         }
-        let colour = try (useBackground ? dump.unitRGB(D.background) : dump.meanRGB()).selecting(rows: features.kept)
-        let nuisanceName = useBackground ? "background colour" : "mean colour"
-        let nuisance = ClusterMetrics.binByKMeans(colour.values, n: n, d: 3, k: groups, seed: seed)
-        guard nuisance.count == n else { throw LoupeError.invalidInput("internal: colour binning returned \(nuisance.count) groups for \(n) samples") }
 
         let progress = ProgressBar("k-means \(dump.label)", total: try options.int("restarts", min: 1), quiet: quiet)
         let kmeans = try KMeans.fit(x, n: n, d: d, k: k, restarts: try options.int("restarts", min: 1), seed: seed, progress: progress)
@@ -162,39 +195,49 @@ public struct PurityAnalyzer: Analyzer {
             trust = ClusterMetrics.trustworthiness(high: x, dHigh: d, low: map.scores, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)))
         }
         let s = Scores(epoch: dump.epoch, run: dump.run, samples: n, dropped: features.dropped.count, k: k, nuisance: nuisanceName,
-                       byClass: metrics(labels), byNuisance: metrics(nuisance), trustworthiness: trust, inertia: kmeans.inertia)
+                       byClass: metrics(labels), byNuisance: nuisance.map(metrics), trustworthiness: trust, inertia: kmeans.inertia)
         if let note = features.droppedNote { out.markdown("**Left out** (\(dump.label)): " + note) }
         out.add(.ints(group + "/kmeans_labels", kmeans.labels, "k-means cluster per kept row"))
-        out.add(.ints(group + "/nuisance_groups", nuisance, "\(nuisanceName) group per kept row (k-means of the RGB)"))
+        if let nuisance, let nuisanceName { out.add(.ints(group + "/nuisance_groups", nuisance, "\(nuisanceName) group per kept row (k-means of the RGB)")) }
         out.add(.ints(group + "/kept_rows", features.kept, "file rows used"))
         out.add(.doubles(group + "/class_metrics", Scores.metrics.map { s.byClass[$0]! }, "against the classes: " + Scores.metrics.joined(separator: ", ")))
-        out.add(.doubles(group + "/colour_metrics", Scores.metrics.map { s.byNuisance[$0]! }, "against the \(nuisanceName) groups: " + Scores.metrics.joined(separator: ", ")))
+        if let byNuisance = s.byNuisance, let nuisanceName {
+            out.add(.doubles(group + "/colour_metrics", Scores.metrics.map { byNuisance[$0]! }, "against the \(nuisanceName) groups: " + Scores.metrics.joined(separator: ", ")))
+        }
         out.add(.doubles(group + "/trustworthiness", [trust], "trustworthiness of the 2-D PCA map (k = 5)"))
         return s
     }
 
     func verdictText(_ s: Scores) -> String {
-        let c = s.byClass["knn_accuracy"] ?? .nan, u = s.byNuisance["knn_accuracy"] ?? .nan
-        let what: String = switch s.verdict {
-        case "class": "The representation clusters **by class** more than by \(s.nuisance)"
-        case "colour": "The representation clusters **by \(s.nuisance)** more than by class"
-        default: "The representation clusters neither by class nor by \(s.nuisance)"
+        let c = s.byClass["knn_accuracy"] ?? .nan
+        let chance = "chance ≈ \(Fmt.g(1 / Double(max(s.k, 1))))"
+        guard let byNuisance = s.byNuisance, let nuisance = s.nuisance else {
+            return "Against the classes: leave-one-out k-NN accuracy \(Fmt.g(c)) (\(chance)), k-means NMI \(Fmt.g(s.byClass["nmi"] ?? .nan)). "
+                + "**No nuisance attribute**: \(PurityAnalyzer.noNuisanceNote)."
         }
-        return "\(what): leave-one-out k-NN accuracy \(Fmt.g(c)) by class vs \(Fmt.g(u)) by colour group (chance ≈ \(Fmt.g(1 / Double(max(s.k, 1))))), NMI \(Fmt.g(s.byClass["nmi"] ?? .nan)) vs \(Fmt.g(s.byNuisance["nmi"] ?? .nan)). Colour groups are k-means bins of the \(s.nuisance) into \(s.k) groups."
+        let u = byNuisance["knn_accuracy"] ?? .nan
+        let what: String = switch s.verdict {
+        case "class": "The representation clusters **by class** more than by \(nuisance)"
+        case "colour": "The representation clusters **by \(nuisance)** more than by class"
+        default: "The representation clusters neither by class nor by \(nuisance)"
+        }
+        return "\(what): leave-one-out k-NN accuracy \(Fmt.g(c)) by class vs \(Fmt.g(u)) by colour group (\(chance)), NMI \(Fmt.g(s.byClass["nmi"] ?? .nan)) vs \(Fmt.g(byNuisance["nmi"] ?? .nan)). Colour groups are k-means bins of the \(nuisance) into \(s.k) groups."
     }
 
     func barsFigure(_ s: Scores) throws -> Figure {
         let palette = Palette.colors(count: 2)
         let xs = Scores.metrics.indices.map { Double($0 + 1) }
-        var chart = LineChart(title: "Class or colour? (\(s.run), epoch \(s.epoch))", xLabel: "", yLabel: "score", series: [
-            .init("by class", x: xs, y: Scores.metrics.map { s.byClass[$0] ?? .nan }, color: palette[0], bars: true),
-            .init("by \(s.nuisance)", x: xs, y: Scores.metrics.map { s.byNuisance[$0] ?? .nan }, color: palette[1], bars: true),
-        ])
+        var series: [LineChart.Series] = [.init("by class", x: xs, y: Scores.metrics.map { s.byClass[$0] ?? .nan }, color: palette[0], bars: true)]
+        if let byNuisance = s.byNuisance, let nuisance = s.nuisance {
+            series.append(.init("by \(nuisance)", x: xs, y: Scores.metrics.map { byNuisance[$0] ?? .nan }, color: palette[1], bars: true))
+        }
+        var chart = LineChart(title: "Class or colour? (\(s.run), epoch \(s.epoch))", xLabel: "", yLabel: "score", series: series)
         chart.xTickLabels = Scores.metrics.map { Scores.names[$0]! }
-        let lows = (Array(s.byClass.values) + Array(s.byNuisance.values)).filter(\.isFinite)
+        let lows = (Array(s.byClass.values) + Array((s.byNuisance ?? [:]).values)).filter(\.isFinite)
         chart.yRange = min(0, (lows.min() ?? 0) - 0.05)...1.05
         return try FigureRenderer.figure("purity_bars.png", title: "Class versus colour",
-                                         caption: "Each metric against the class labels (blue) and against the \(s.nuisance) groups (orange). Higher blue than orange: the representation follows class; the reverse: colour.",
+                                         caption: s.nuisance.map { "Each metric against the class labels (blue) and against the \($0) groups (orange). Higher blue than orange: the representation follows class; the reverse: colour." }
+                                             ?? "Each metric against the class labels (no nuisance attribute in the file).",
                                          charts: [chart], panelSize: (560, 340))
     }
 
@@ -202,10 +245,11 @@ public struct PurityAnalyzer: Analyzer {
         let palette = Palette.colors(count: 2)
         let xs = all.map { Double($0.epoch) }
         func chart(_ metric: String) -> LineChart {
-            var c = LineChart(title: Scores.names[metric]!, xLabel: "epoch", yLabel: Scores.names[metric]!, series: [
-                .init("by class", x: xs, y: all.map { $0.byClass[metric] ?? .nan }, color: palette[0]),
-                .init("by colour", x: xs, y: all.map { $0.byNuisance[metric] ?? .nan }, color: palette[1], dashed: true),
-            ])
+            var series: [LineChart.Series] = [.init("by class", x: xs, y: all.map { $0.byClass[metric] ?? .nan }, color: palette[0])]
+            if all.contains(where: { $0.byNuisance != nil }) {
+                series.append(.init("by colour", x: xs, y: all.map { $0.byNuisance?[metric] ?? .nan }, color: palette[1], dashed: true))
+            }
+            var c = LineChart(title: Scores.names[metric]!, xLabel: "epoch", yLabel: Scores.names[metric]!, series: series)
             c.integerX = true
             c.yRange = -0.02...1.02
             return c

@@ -22,7 +22,7 @@ enum FeatureOptions {
 public struct TSNEAnalyzer: Analyzer {
     public init() {}
 
-    public let id = "tsne"
+    public var id: String { Self.id }
     public let summary = "Barnes-Hut t-SNE map of the embedding: by class, by image colour, with thumbnails; KL divergence"
     public let arity = InputArity.one
 
@@ -52,7 +52,7 @@ public struct TSNEAnalyzer: Analyzer {
     }
 
     public var artifacts: [Artifact] {
-        EmbeddingFigures.artifacts("tsne", "t-SNE") + [Artifact("tsne_kl.png", "KL divergence over the iterations")]
+        EmbeddingFigures.artifacts("tsne", "t-SNE") + [Artifact("tsne_kl.png", "KL divergence over the iterations", inCompare: false)]
     }
 
     public func placeholders(for dump: DumpFile, options: AnalyzerOptions) throws -> [String: [String]] { try FeatureOptions.placeholders(options) }

@@ -6,6 +6,9 @@ import LoupeCore
 
 /// One analysis over run files.
 public protocol Analyzer: Sendable {
+    /// What `summary.json` holds, typed (see AnalyzerPresentation.swift).
+    associatedtype Summary: AnalyzerSummary = JSONValue
+
     /// Short command-line name, e.g. `gradcam`.
     var id: String { get }
     /// One line saying what it shows.
@@ -20,6 +23,17 @@ public protocol Analyzer: Sendable {
     var arity: InputArity { get }
     /// True when all input files must hold the same probe set (same ids in the same order).
     var needsSameProbe: Bool { get }
+    /// What `loupe compare` hands it: each run's chosen dump, its series of dumps, or a pair of runs.
+    var inputMode: InputMode { get }
+    /// Columns it adds to `loupe compare`'s metrics table.
+    var compareColumns: [CompareColumn<Summary>] { get }
+
+    /// The lines `loupe analyze` prints after a run.
+    func headline(_ summary: Summary) -> [String]
+
+    /// Python that re-draws figure `fileName` into the matplotlib axes `ax` from `result` (the h5py
+    /// File of result.h5) and `summary` (summary.json as a dict); nil when it cannot be re-drawn from them.
+    func notebookPlot(_ fileName: String) -> String?
 
     /// Values for the placeholders in `requirements` for one file (e.g. `layer` → the selected layers).
     /// An empty list means nothing could be selected; the runner then reports the pattern as missing.
@@ -35,6 +49,15 @@ public protocol Analyzer: Sendable {
 
 extension Analyzer {
     public var needsSameProbe: Bool { false }
+
+    /// Default: a pair for two-file analyzers, else the chosen dump.
+    public var inputMode: InputMode { arity == .two ? .pair : .snapshot }
+
+    public var compareColumns: [CompareColumn<Summary>] { [] }
+
+    public func headline(_ summary: Summary) -> [String] { [] }
+
+    public func notebookPlot(_ fileName: String) -> String? { nil }
 
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {}
 
@@ -97,11 +120,14 @@ public struct Artifact: Sendable, Equatable {
     public var what: String
     /// The condition under which it is written, e.g. "when the dump has boxes or masks"; nil = always.
     public var condition: String?
+    /// False for figures that make no sense side by side in `loupe compare` (thumbnail maps, curves of one fit).
+    public var inCompare: Bool
 
-    public init(_ fileName: String, _ what: String, when condition: String? = nil) {
+    public init(_ fileName: String, _ what: String, when condition: String? = nil, inCompare: Bool = true) {
         self.fileName = fileName
         self.what = what
         self.condition = condition
+        self.inCompare = inCompare
     }
 }
 

@@ -93,12 +93,16 @@ public struct Figure {
     public var png: Data
     public var title: String
     public var caption: String
+    /// Python that re-draws the figure with matplotlib from result.h5 and summary.json: the source of
+    /// its notebook cell (the PNG stays the cell's stored output). Nil: the cell shows the PNG.
+    public var code: String?
 
-    public init(fileName: String, png: Data, title: String, caption: String = "") {
+    public init(fileName: String, png: Data, title: String, caption: String = "", code: String? = nil) {
         self.fileName = fileName
         self.png = png
         self.title = title
         self.caption = caption
+        self.code = code
     }
 }
 

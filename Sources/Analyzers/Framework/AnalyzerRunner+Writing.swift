@@ -27,6 +27,13 @@ extension AnalyzerRunner {
             }
         }
 
+        written += try writeSummaryAndReports(output, of: analyzer, inputs: inputs, options: options, notes: notes, to: folder)
+        return written
+    }
+
+    /// summary.json (what made it, then the analyzer's own keys), report.ipynb and report.html.
+    func writeSummaryAndReports(_ output: AnalyzerOutput, of analyzer: any Analyzer, inputs: AnalyzerInputs, options: AnalyzerOptions,
+                                notes: [String], to folder: String) throws -> [String] {
         var summary: JSONValue = .object([
             ("analyzer", .string(analyzer.id)),
             ("inputs", .strings(inputs.dumps.map(\.path))),
@@ -37,14 +44,11 @@ extension AnalyzerRunner {
         if !notes.isEmpty { summary.set("notes", .strings(notes)) }
         if case .object(let pairs) = output.summary { for (k, v) in pairs { summary.set(k, v) } }
         try AtomicFile.write(Data((summary.serialized(pretty: true) + "\n").utf8), to: folder + "/summary.json")
-        written.append(folder + "/summary.json")
 
         let report = Report(analyzer: analyzer, inputs: inputs, options: options, notes: notes, output: output)
         try AtomicFile.write(Data(NotebookReport.render(report).utf8), to: folder + "/report.ipynb")
-        written.append(folder + "/report.ipynb")
         try AtomicFile.write(Data(HTMLReport.render(report).utf8), to: folder + "/report.html")
-        written.append(folder + "/report.html")
-        return written
+        return ["summary.json", "report.ipynb", "report.html"].map { folder + "/" + $0 }
     }
 }
 

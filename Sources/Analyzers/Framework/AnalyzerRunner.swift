@@ -11,10 +11,13 @@ public struct AnalyzerRunner {
     /// OpenBLAS threads for the analysis; held for the whole run so its numbers do not depend on what
     /// else the process is doing (OpenBLAS results differ between thread counts).
     public var blasThreads: Int
+    /// Seconds an external analyzer may run.
+    public var timeout: Double
 
-    public init(quiet: Bool = false, blasThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(quiet: Bool = false, blasThreads: Int = ProcessInfo.processInfo.activeProcessorCount, timeout: Double = ExternalAnalyzer.defaultTimeout) {
         self.quiet = quiet
         self.blasThreads = blasThreads
+        self.timeout = timeout
     }
 
     /// What a finished run wrote.
@@ -35,8 +38,12 @@ public struct AnalyzerRunner {
     public func run(_ analyzer: any Analyzer, files: [String], options given: [String: String], out folder: String) throws -> Record {
         let options = try AnalyzerOptions(analyzer: analyzer.id, specs: analyzer.options, given: given)
         let inputs = try prepare(analyzer, files: files, options: options)
+        if let external = analyzer as? ExternalAnalyzer {
+            return try runExternal(external, inputs: inputs, options: options, out: folder)
+        }
         let output = try BLAS.withThreads(blasThreads) { try analyzer.run(inputs: inputs, options: options) }
         try checkDeclared(analyzer, output)
+        do { _ = try analyzer.typedSummary(output.summary) } catch { throw LoupeError.invalidInput("internal: \(error)") }
         let notes = inputs.dumps.flatMap(\.notes)
         let written = try write(output, of: analyzer, inputs: inputs, options: options, notes: notes, to: folder)
         return Record(analyzer: analyzer, output: output, inputs: inputs, options: options, folder: folder, files: written, notes: notes)

@@ -6,7 +6,7 @@ import LoupeCore
 public struct GradCAMAnalyzer: Analyzer {
     public init() {}
 
-    public let id = "gradcam"
+    public var id: String { Self.id }
     public let summary = "Grad-CAM maps (Selvaraju et al. 2017) per layer and epoch: overlays, image × epoch grid, attention on the object"
     public let arity = InputArity.oneOrMore
     public let needsSameProbe = true

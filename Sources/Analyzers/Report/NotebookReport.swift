@@ -1,8 +1,9 @@
 import Foundation
 
-/// report.ipynb: a Jupyter notebook (nbformat 4.5) that opens with everything already shown —
-/// markdown text and tables, figures as `image/png` display outputs — and ends with code cells that
-/// reload result.h5 and summary.json with h5py, so a reader can continue in Python.
+/// report.ipynb: a Jupyter notebook (nbformat 4.5) that computes. Its first code cell loads result.h5
+/// and summary.json (h5py, json); each figure's cell re-draws it with matplotlib from those arrays where
+/// the analyzer says how, and keeps the PNG Loupe drew as its stored output, so the notebook reads well
+/// without running. It ends with cells listing what result.h5 holds.
 public enum NotebookReport {
     public static let nbformat = 4
     public static let nbformatMinor = 5
@@ -18,6 +19,7 @@ public enum NotebookReport {
         }
         markdown(head)
         if !report.notes.isEmpty { markdown("**Notes from reading the inputs**\n\n" + report.notes.map { "- \($0)" }.joined(separator: "\n")) }
+        cells.append(codeCell(report.setup, id: id()))
 
         for block in report.blocks {
             switch block {
@@ -83,13 +85,14 @@ public enum NotebookReport {
                  ("outputs", .array(outputs)), ("source", lines(code))])
     }
 
-    /// A code cell that would display the PNG, with the PNG already in its output.
+    /// A code cell that re-draws the figure (or displays the PNG), with the PNG already in its output.
     static func figureCell(_ f: Figure, id: String) -> JSONValue {
         let output: JSONValue = .object([
             ("data", .object([("image/png", .string(f.png.base64EncodedString())), ("text/plain", .array([.string("<\(f.title)>")]))])),
             ("metadata", .object([])),
             ("output_type", .string("display_data")),
         ])
-        return codeCell("from IPython.display import Image\nImage(filename=\"\(f.fileName)\")", id: id, outputs: [output])
+        let code = f.code ?? "# Drawn by Loupe; its numbers are in result.h5 (see the cells at the end).\nfrom IPython.display import Image\nImage(filename=\(NotebookCode.quoted(f.fileName)))"
+        return codeCell(code, id: id, outputs: [output])
     }
 }

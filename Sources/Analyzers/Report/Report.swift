@@ -11,6 +11,8 @@ public struct Report {
     public var blocks: [ReportBlock]
     /// result.h5 files relative to the report's folder, with a label and a few dataset paths to show.
     public var results: [ResultReference]
+    /// The notebook's first code cell: loads the numbers (result.h5, summary.json) for the cells below.
+    public var setup: String
 
     public struct ResultReference {
         public var label: String
@@ -26,7 +28,9 @@ public struct Report {
         }
     }
 
-    public init(title: String, subtitle: String, facts: [(String, [String])], notes: [String], blocks: [ReportBlock], results: [ResultReference]) {
+    public init(title: String, subtitle: String, facts: [(String, [String])], notes: [String], blocks: [ReportBlock], results: [ResultReference],
+                setup: String? = nil) {
+        self.setup = setup ?? NotebookCode.setup(references: results)
         self.title = title
         self.subtitle = subtitle
         self.facts = facts
@@ -50,8 +54,12 @@ public struct Report {
         let optionText = options.values.map { "`\($0.name)=\($0.value)`" }.joined(separator: ", ")
         self.init(title: "Loupe · \(analyzer.id)", subtitle: analyzer.summary,
                   facts: [("Inputs", files), ("Options", [optionText.isEmpty ? "none" : optionText])],
-                  notes: notes, blocks: output.blocks,
+                  notes: notes, blocks: output.blocks.map { block in
+                      if case .figure(let f) = block { return .figure(f.redrawn(by: analyzer)) }
+                      return block
+                  },
                   results: [ResultReference(label: analyzer.id, path: "result.h5", summaryPath: "summary.json",
-                                            arrays: Report.showcase(output.arrays))])
+                                            arrays: Report.showcase(output.arrays))],
+                  setup: NotebookCode.setup())
     }
 }

@@ -34,8 +34,8 @@ struct DemoAnalyses {
     func run() throws -> Result {
         let ordered = DemoAnalyses.runOrder.compactMap { name in runs[name].map { (name, $0) } }
         let p = perplexities
-        let comparison = try Comparison(runs: ordered.map(\.1), epoch: .last, analyzers: ["pca", "tsne", "purity", "cka"],
-                                        options: ["tsne.perplexity=\(p[0])"], out: out + "/compare", quiet: quiet).run()
+        let comparison = try Comparison(runs: ordered.map(\.1), epoch: .last, analyzers: [PCAAnalyzer.id, TSNEAnalyzer.id, PurityAnalyzer.id, CKAAnalyzer.id],
+                                        options: ["\(TSNEAnalyzer.id).perplexity=\(p[0])"], out: out + "/compare", quiet: quiet).run()
         var result = Result(comparison: comparison, perplexities: p)
         let runner = AnalyzerRunner(quiet: quiet)
         for (name, folder) in ordered {
@@ -43,20 +43,20 @@ struct DemoAnalyses {
             let dumps = run.dumpEpochs().map { run.dumpPath(epoch: $0) }
             let last = dumps.last!
             for perplexity in p {
-                if perplexity == p[0], let r = comparison.results[comparison.runs.first { $0.folder == folder }?.name ?? ""]?["tsne"] {
+                if perplexity == p[0], let r = comparison.results[comparison.runs.first { $0.folder == folder }?.name ?? ""]?[TSNEAnalyzer.id] {
                     result.tsne[name, default: [:]][perplexity] = r
                     continue
                 }
                 result.tsne[name, default: [:]][perplexity] = try runner.run(TSNEAnalyzer(), files: [last], options: ["perplexity": String(perplexity)],
-                                                                          out: out + "/\(name)/tsne-perplexity-\(perplexity)")
+                                                                          out: out + "/\(name)/\(TSNEAnalyzer.id)-perplexity-\(perplexity)")
             }
             let layer = try camLayer(for: folder)
             result.gradcamLayer[name] = layer
             result.gradcam[name] = try runner.run(GradCAMAnalyzer(), files: dumps, options: ["layers": layer, "samples": "8"],
-                                                  out: out + "/\(name)/gradcam")
+                                                  out: out + "/\(name)/\(GradCAMAnalyzer.id)")
             for (key, path) in (probes[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 result.zeroGrad[name, default: [:]][key] = try runner.run(ZeroGradAnalyzer(), files: [path], options: [:],
-                                                                          out: out + "/\(name)/zero-grad-\(key)")
+                                                                          out: out + "/\(name)/\(ZeroGradAnalyzer.id)-\(key)")
             }
         }
         return result

@@ -19,14 +19,20 @@ struct DemoFindings {
 
     func all() -> [Finding] { [classClusters(), colourClusters(), attention(), saturation()] }
 
-    private func purity(_ run: String, _ against: String, _ metric: String) -> Double {
-        analyses.comparison.results[run]?["purity"]?.output.summary[against]?[metric]?.doubleValue ?? .nan
+    /// A purity metric of one run, typed: a renamed summary key fails to compile or fails the run, it does
+    /// not silently become NaN. NaN only when the run has no purity result or the metric is undefined.
+    private func purity(_ run: String, _ metrics: (PurityAnalyzer.Summary) -> PurityAnalyzer.Summary.Metrics?,
+                        _ metric: KeyPath<PurityAnalyzer.Summary.Metrics, Double?>) -> Double {
+        guard let record = analyses.comparison.results[run]?[PurityAnalyzer.id], let s = try? record.summary(PurityAnalyzer()) else { return .nan }
+        return metrics(s)?[keyPath: metric] ?? .nan
     }
+    private func byClass(_ s: PurityAnalyzer.Summary) -> PurityAnalyzer.Summary.Metrics? { s.byClass }
+    private func byColour(_ s: PurityAnalyzer.Summary) -> PurityAnalyzer.Summary.Metrics? { s.byNuisance }
 
     /// (a) Is the pretrained embedding better clustered by class than the scratch one?
     func classClusters() -> Finding {
-        let knn = (purity("pretrained", "class", "knn_accuracy"), purity("scratch", "class", "knn_accuracy"))
-        let nmi = (purity("pretrained", "class", "nmi"), purity("scratch", "class", "nmi"))
+        let knn = (purity("pretrained", byClass, \.knnAccuracy), purity("scratch", byClass, \.knnAccuracy))
+        let nmi = (purity("pretrained", byClass, \.nmi), purity("scratch", byClass, \.nmi))
         let holds = knn.0 > knn.1 && nmi.0 > nmi.1
         let text = "The fine-tuned pretrained ResNet-18's embedding is \(holds ? "" : "**not** ")better clustered by class than the scratch LittleConv's: "
             + "10-NN accuracy by class \(f(knn.0)) vs \(f(knn.1)), k-means NMI with the classes \(f(nmi.0)) vs \(f(nmi.1))."
@@ -37,8 +43,8 @@ struct DemoFindings {
 
     /// (b) Is the scratch embedding more clustered by the nuisance attribute (background colour) than the pretrained one?
     func colourClusters() -> Finding {
-        let knn = (purity("scratch", "colour", "knn_accuracy"), purity("pretrained", "colour", "knn_accuracy"))
-        let nmi = (purity("scratch", "colour", "nmi"), purity("pretrained", "colour", "nmi"))
+        let knn = (purity("scratch", byColour, \.knnAccuracy), purity("pretrained", byColour, \.knnAccuracy))
+        let nmi = (purity("scratch", byColour, \.nmi), purity("pretrained", byColour, \.nmi))
         let holds = knn.0 > knn.1 && nmi.0 > nmi.1
         let text = "The scratch LittleConv's embedding is \(holds ? "" : "**not** ")more clustered by \(nuisance) than the pretrained one's: "
             + "10-NN accuracy on the \(nuisance) groups \(f(knn.0)) vs \(f(knn.1)), NMI with the \(nuisance) groups \(f(nmi.0)) vs \(f(nmi.1))."
@@ -51,15 +57,14 @@ struct DemoFindings {
         var parts: [String] = [], numbers: [String: Double] = [:]
         var rises: [Bool] = []
         for run in DemoAnalyses.runOrder {
-            guard let summary = analyses.gradcam[run]?.output.summary["attention_on_object"],
-                  case .array(let energy)? = summary["energy_inside"], let first = energy.first?.doubleValue, let last = energy.last?.doubleValue else {
+            guard let attention = (try? analyses.gradcam[run]?.summary(GradCAMAnalyzer()))??.attentionOnObject,
+                  let first = attention.energyInside.first ?? nil, let last = attention.energyInside.last ?? nil else {
                 parts.append("\(run): no object masks in the dumps, so no score")
                 rises.append(false)
                 continue
             }
-            let chance = summary["chance"]?.doubleValue ?? .nan
-            let epochs: [Int]
-            if case .array(let e)? = summary["epochs"] { epochs = e.compactMap { $0.doubleValue.map { Int($0) } } } else { epochs = [] }
+            let chance = attention.chance ?? .nan
+            let epochs = attention.epochs
             rises.append(last > first)
             numbers["energy_first_\(run)"] = first
             numbers["energy_last_\(run)"] = last
@@ -86,11 +91,9 @@ struct DemoFindings {
         for run in DemoAnalyses.runOrder {
             guard let records = analyses.zeroGrad[run], let prob = records["prob-float16"], let logit = records["logit"] else { continue }
             let p = Affected(prob), l = Affected(logit), p32 = records["prob-float32"].map(Affected.init)
-            let diagnosis = prob.output.summary["diagnoses"].flatMap { d -> String? in
-                if case .array(let list) = d { return list.first?["title"]?.stringValue }
-                return nil
-            } ?? (prob.output.summary["diagnosis"]?.stringValue ?? "?")
-            let diagnosisID = prob.output.summary["diagnosis"]?.stringValue ?? ""
+            let typed = try? prob.summary(ZeroGradAnalyzer())
+            let diagnosis = typed?.topTitle ?? "?"
+            let diagnosisID = typed?.diagnosis ?? ""
             numbers["prob_affected_\(run)"] = Double(p.affected.count)
             numbers["logit_affected_\(run)"] = Double(l.affected.count)
             numbers["median_margin_affected_\(run)"] = p.medianMargin(affected: true)
@@ -131,7 +134,7 @@ struct DemoFindings {
         init(_ record: AnalyzerRunner.Record) {
             let arrays = record.output.arrays
             let layers: [String]
-            if case .array(let l)? = record.output.summary["layers"] { layers = l.compactMap(\.stringValue) } else { layers = [] }
+            layers = (try? record.summary(ZeroGradAnalyzer()))?.layers ?? []
             layer = layers.last ?? "?"
             func values(_ suffix: String) -> [Double] {
                 guard let a = arrays.first(where: { $0.path.hasSuffix(suffix) }) else { return [] }

@@ -25,7 +25,7 @@ struct DemoReport {
         blocks.append(.markdown("## Grad-CAM over epochs\n\nThe true-class logit's Grad-CAM on the probe images at each dumped epoch. The score is the share of CAM energy inside the object mask (chance = the object's share of the image)."))
         for run in DemoAnalyses.runOrder {
             guard let r = analyses.gradcam[run] else { continue }
-            blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_")) }
+            blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_")) }
         }
 
         blocks.append(.markdown("## Zero gradients: `prob` versus `logit`\n\nThe last checkpoint of each run probed three ways: gradients of the true-class probability stored as float16 (as the study's tool did) and as float32, and of the true-class logit."))
@@ -34,28 +34,28 @@ struct DemoReport {
                 guard let r = analyses.zeroGrad[run]?[key] else { continue }
                 let diagnosis = r.output.blocks.compactMap { if case .markdown(let m) = $0 { return m }; return nil }.first ?? ""
                 blocks.append(.markdown("### \(run), target `\(key)`\n\n" + diagnosis))
-                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_\(key)_")) }
+                blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_\(key)_")) }
             }
         }
 
         blocks.append(.markdown("## Embeddings: PCA, t-SNE, purity\n\nThe global-average-pooled last conv stage of each run at its last epoch, coloured by class and by each image's actual mean colour."))
         blocks.append(.table(analyses.comparison.metrics))
-        for analyzer in ["pca", "tsne", "purity"] {
+        for analyzer in [PCAAnalyzer.id, TSNEAnalyzer.id, PurityAnalyzer.id] {
             for run in DemoAnalyses.runOrder {
                 guard let r = analyses.comparison.results[run]?[analyzer] else { continue }
-                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_")) }
+                blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_")) }
                 blocks += r.output.blocks.compactMap { if case .interactive = $0 { return $0 }; return nil }
             }
         }
         for run in DemoAnalyses.runOrder {
             for (perplexity, r) in (analyses.tsne[run] ?? [:]).sorted(by: { $0.key < $1.key }) where perplexity != analyses.perplexities.first {
                 blocks.append(.markdown("### \(run): t-SNE, perplexity \(perplexity)"))
-                blocks += r.output.figures.map { .figure(renamed($0, prefix: "\(run)_p\(perplexity)_")) }
+                blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_p\(perplexity)_")) }
             }
         }
-        if let cka = analyses.comparison.cka.first {
+        if let cka = analyses.comparison.pairs[CKAAnalyzer.id]?.first {
             blocks.append(.markdown("## CKA between the two runs\n\nLinear CKA (Kornblith et al. 2019) of every pair of layers on the shared probe set."))
-            blocks += cka.2.output.figures.map { .figure(renamed($0, prefix: "cka_")) }
+            blocks += cka.record.output.figures.map { .figure(drawn($0, cka.record, prefix: "\(CKAAnalyzer.id)_")) }
         }
 
         try FileManager.default.createDirectory(atPath: out + "/figures", withIntermediateDirectories: true)
@@ -71,18 +71,25 @@ struct DemoReport {
             return block
         }
         let references = runs.flatMap { run -> [Report.ResultReference] in
-            ["purity", "pca", "tsne"].compactMap { a in
+            [PurityAnalyzer.id, PCAAnalyzer.id, TSNEAnalyzer.id].compactMap { a in
                 guard analyses.comparison.results[run.name]?[a] != nil else { return nil }
                 return .init(label: "\(run.name) · \(a)", path: "compare/\(run.name)/\(a)/result.h5", summaryPath: "compare/\(run.name)/\(a)/summary.json", arrays: [])
-            } + [.init(label: "\(run.name) · gradcam", path: "\(run.name)/gradcam/result.h5", summaryPath: "\(run.name)/gradcam/summary.json", arrays: []),
-                 .init(label: "\(run.name) · zero-grad (prob, float16)", path: "\(run.name)/zero-grad-prob-float16/result.h5",
-                       summaryPath: "\(run.name)/zero-grad-prob-float16/summary.json", arrays: [])]
+            } + [.init(label: "\(run.name) · \(GradCAMAnalyzer.id)", path: "\(run.name)/\(GradCAMAnalyzer.id)/result.h5",
+                       summaryPath: "\(run.name)/\(GradCAMAnalyzer.id)/summary.json", arrays: []),
+                 .init(label: "\(run.name) · \(ZeroGradAnalyzer.id) (prob, float16)", path: "\(run.name)/\(ZeroGradAnalyzer.id)-prob-float16/result.h5",
+                       summaryPath: "\(run.name)/\(ZeroGradAnalyzer.id)-prob-float16/summary.json", arrays: [])]
         }
         let report = Report(title: "Loupe demo: inside a scratch CNN and a pretrained ResNet-18",
                             subtitle: "\(plan.data.subtitle), seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
                             facts: [("Runs", runs.map { "`\($0.folder)`" }), ("Backbone", ["`\(backbone)`"]),
                                     ("Time", [String(format: "%.0f s end to end", seconds)])],
-                            notes: [], blocks: relocated, results: references)
+                            notes: [], blocks: relocated, results: references,
+                            setup: NotebookCode.setup(references: references) + """
+
+                            summary = json.load(open("summary.json"))
+                            for letter, finding in summary["findings"].items():
+                                print(f"({letter}) holds: {finding['holds']}; " + ", ".join(f"{k} {v:.3g}" for k, v in finding["numbers"].items() if v is not None))
+                            """)
         try AtomicFile.write(Data(NotebookReport.render(report).utf8), to: out + "/report.ipynb")
         try AtomicFile.write(Data(HTMLReport.render(report).utf8), to: out + "/report.html")
         let summary: JSONValue = .object([
@@ -95,6 +102,14 @@ struct DemoReport {
         ])
         try AtomicFile.write(Data((summary.serialized(pretty: true) + "\n").utf8), to: out + "/summary.json")
         return out + "/report.html"
+    }
+
+    /// A record's figure renamed, with the notebook cell that re-draws it from the record's result.h5.
+    func drawn(_ figure: Figure, _ record: AnalyzerRunner.Record, prefix: String) -> Figure {
+        let folder = URL(fileURLWithPath: record.folder).standardizedFileURL.path
+        let base = URL(fileURLWithPath: out).standardizedFileURL.path + "/"
+        let relative = folder.hasPrefix(base) ? String(folder.dropFirst(base.count)) : folder
+        return renamed(figure.redrawn(by: record.analyzer, from: relative), prefix: prefix)
     }
 
     func renamed(_ figure: Figure, prefix: String) -> Figure {

@@ -1,11 +1,15 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import LoupeCore
 import Train
 
-/// `loupe bench`: speed of the training kernels, and a dump for the PyTorch parity check.
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `loupe bench`: speed of the training kernels, and a dump for the PyTorch parity check. The harness
+/// is its own target so the `loupe` executable only lists it as a subcommand.
+public struct Bench: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         abstract: "Benchmarks: training kernels, PyTorch parity, HDF5 I/O, dumps, PCA and t-SNE.",
         subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self, MakeFolder.self])
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// Runs `body`; a thrown error becomes one line on stderr ("loupe: …") and exit code 1, never a trap.
-func reportingErrors(_ body: () throws -> Void) throws {
+public func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ExitCode {

@@ -1,5 +1,6 @@
 import Analyzers
 import ArgumentParser
+import CLISupport
 import Foundation
 import LoupeCore
 
