@@ -16,11 +16,36 @@ import Testing
         let m = try FeatureMatrix.read(dump, spec: "embedding")
         #expect(m.kept == [0, 2] && m.dropped == [1, 3])
         #expect(m.matrix.values == [1, 2, 5, 6])
-        #expect(m.droppedNote?.contains("2 of 4 rows") == true)
+        let note = m.droppedNote(ids: ["a", "b", "c", "d"], file: path)
+        #expect(note?.contains("2 of 4 samples") == true && note?.contains("b, d") == true && note?.contains(path) == true, "\(note ?? "nil")")
+
         let back = m.expanded([9, 9, 8, 8], width: 2)
         #expect(back[0] == 9 && back[2].isNaN && back[4] == 8 && back[7].isNaN)
         let l2 = try FeatureMatrix.read(dump, spec: "embedding", normalize: "l2")
         #expect(abs(l2.matrix.values[0] * l2.matrix.values[0] + l2.matrix.values[1] * l2.matrix.values[1] - 1) < 1e-6)
+    }
+
+    @Test("every analyzer that drops NaN rows names how many and which samples in its notes (the console) as well as summary.json")
+    func droppedRowsReachTheConsole() throws {
+        let folder = TestDumps.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var spec = DumpSpec(n: 30)
+        spec.ids = (0..<30).map { "img-\($0)" }
+        let path = try TestDumps.write(spec, to: folder + "/d.h5")
+        var embedding = try HDF5File.open(path).read(RunFormat.Dump.embedding, as: Float.self)
+        embedding[4 * 5] = .nan
+        embedding[11 * 5 + 2] = .infinity
+        let file = try HDF5File.open(path, writable: true)
+        try file.write("embedding_with_nan", embedding, shape: [30, 5])
+        file.close()
+        for (analyzer, options) in [(PCAAnalyzer() as any Analyzer, ["features": "/embedding_with_nan"]),
+                                    (TSNEAnalyzer(), ["features": "/embedding_with_nan", "perplexity": "5", "iterations": "250"]),
+                                    (PurityAnalyzer(), ["features": "/embedding_with_nan"])] {
+            let record = try AnalyzerRunner(quiet: true).run(analyzer, files: [path], options: options, out: folder + "/out-" + analyzer.id)
+            #expect(record.notes.contains { $0.contains("2 of 30 samples") && $0.contains("img-4, img-11") }, "\(analyzer.id): \(record.notes)")
+            let summary = try String(contentsOfFile: folder + "/out-\(analyzer.id)/summary.json", encoding: .utf8)
+            #expect(summary.contains("img-4, img-11"), "\(analyzer.id)")
+        }
     }
 
     @Test func layerFeaturesAreMeanPooled() throws {

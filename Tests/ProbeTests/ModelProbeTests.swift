@@ -62,21 +62,27 @@ struct ModelProbeTests {
         #expect(checked >= n * per / 4, "only \(checked) entries had a clear max-pool winner")
     }
 
+    /// A LittleConv run small enough for a debug build: 3 classes of 16 px synthetic images, float32 dumps.
+    static func tinyProbedConfig(perClass: Int, epochs: Int, probeSize: Int, dumpEpochs: [Int]) -> TrainConfig {
+        var c = TrainConfig()
+        c.channels = [4, 8, 8, 8]
+        c.data = "synthetic:classes=3,per-class=\(perClass),size=16,seed=2"
+        c.imageSize = 16
+        c.epochs = epochs
+        c.batchSize = 8
+        c.threads = 2
+        c.probeSize = probeSize
+        c.validationFraction = 0.5
+        c.dumpEpochs = dumpEpochs
+        c.dumpDType = "float32"
+        return c
+    }
+
     @Test("probing a checkpoint again with the same probe set and target reproduces the training-time dump")
     func reprobeMatchesTrainingDump() throws {
         let root = NSTemporaryDirectory() + "loupe-reprobe-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var c = TrainConfig()
-        c.channels = [4, 8, 8, 8]
-        c.data = "synthetic:classes=3,per-class=12,size=16,seed=2"
-        c.imageSize = 16
-        c.epochs = 1
-        c.batchSize = 8
-        c.threads = 2
-        c.probeSize = 9
-        c.validationFraction = 0.5
-        c.dumpEpochs = [1]
-        c.dumpDType = "float32"
+        let c = Self.tinyProbedConfig(perClass: 12, epochs: 1, probeSize: 9, dumpEpochs: [1])
         let training = try ProbedTraining(config: c, run: RunDirectory(root + "/run"))
         training.trainer.quiet = true
         try training.run()
@@ -104,17 +110,7 @@ struct ModelProbeTests {
     func resumeWritesMissingDumps() throws {
         let root = NSTemporaryDirectory() + "loupe-resume-dumps-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var c = TrainConfig()
-        c.channels = [4, 8, 8, 8]
-        c.data = "synthetic:classes=3,per-class=8,size=16,seed=2"
-        c.imageSize = 16
-        c.epochs = 2
-        c.batchSize = 8
-        c.threads = 2
-        c.probeSize = 6
-        c.validationFraction = 0.5
-        c.dumpEpochs = [0, 1, 2]
-        c.dumpDType = "float32"
+        let c = Self.tinyProbedConfig(perClass: 8, epochs: 2, probeSize: 6, dumpEpochs: [0, 1, 2])
         let run = RunDirectory(root + "/run")
         let training = try ProbedTraining(config: c, run: run)
         training.trainer.quiet = true

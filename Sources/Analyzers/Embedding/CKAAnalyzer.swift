@@ -79,7 +79,13 @@ public struct CKAAnalyzer: Analyzer {
         progress.finish()
 
         var out = AnalyzerOutput()
-        if keep.count < n { out.markdown("**Left out**: \(n - keep.count) of \(n) probe samples hold NaN or ±∞ in some representation and were left out of every comparison.") }
+        if keep.count < n {
+            let ids = try a.ids(), kept = Set(keep)
+            let left = (0..<n).filter { !kept.contains($0) }.prefix(8).map { $0 < ids.count ? ids[$0] : "row \($0)" }.joined(separator: ", ")
+            let note = "\(n - keep.count) of \(n) probe samples hold NaN or ±∞ in some representation and were left out of every comparison: \(left)\(n - keep.count > 8 ? ", …" : "")"
+            out.markdown("**Left out**: " + note)
+            out.warn(note)
+        }
         out.markdown("Linear CKA between **\(a.label)** (rows) and **\(b.label)** (columns) on \(keep.count) shared probe samples; activations \(pool == "mean" ? "mean-pooled over H×W" : "flattened"). 1 = the same representation up to rotation and scale, 0 = unrelated.")
         out.add(.doubles("/cka", values, shape: [names.count, names.count], "linear CKA, rows: first file's representations, columns: second's"))
         out.add(.strings("/representations", names, "representation names (rows and columns)"))

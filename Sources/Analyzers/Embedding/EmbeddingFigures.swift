@@ -127,11 +127,14 @@ extension EmbeddingFigures {
     /// Python re-drawing the class or colour map from `xy` (an expression giving file rows × 2).
     static func notebookPlot(_ fileName: String, prefix: String, xy: String, axis: (String, String)) -> String? {
         let labels = "ax.set_xlabel(\(NotebookCode.quoted(axis.0)))\nax.set_ylabel(\(NotebookCode.quoted(axis.1)))"
+        // /labels and /mean_rgb hold every file row; the map holds the kept ones (rows with NaN are dropped).
+        let kept = #"kept = result["kept_rows"][...] if "kept_rows" in result else np.arange(len(xy))"#
         switch fileName {
         case "\(prefix)_class.png":
             return """
             xy = \(xy)
-            labels = result["labels"][...] if "labels" in result else np.zeros(len(xy), dtype=int)
+            \(kept)
+            labels = result["labels"][...][kept] if "labels" in result else np.zeros(len(xy), dtype=int)
             points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", vmin=0, vmax=max(9, labels.max()), s=12)
             ax.legend(*points.legend_elements(), title="class", fontsize="small")
             \(labels)
@@ -139,7 +142,36 @@ extension EmbeddingFigures {
         case "\(prefix)_colour.png":
             return """
             xy = \(xy)
-            ax.scatter(xy[:, 0], xy[:, 1], c=np.clip(result["mean_rgb"][...], 0, 1), s=16, edgecolors="black", linewidths=0.3)
+            \(kept)
+            ax.scatter(xy[:, 0], xy[:, 1], c=np.clip(result["mean_rgb"][...][kept], 0, 1), s=16, edgecolors="black", linewidths=0.3)
+            \(labels)
+            """
+        case "\(prefix)_thumbnails.png":
+            // The images live in the dump, not the result: the first input named in summary.json.
+            return """
+            import os
+            xy = \(xy)
+            \(kept)
+            dump_path = summary["inputs"][0]
+            if not os.path.exists(dump_path):
+                print(f"{dump_path} is not here; the thumbnails need the dump's /probe/images")
+            else:
+                images = h5py.File(dump_path, "r")["probe/images"]
+                labels = result["labels"][...][kept] if "labels" in result else np.zeros(len(xy), dtype=int)
+                span = np.ptp(xy, axis=0).max() or 1.0
+                side = span / 18  # a thumbnail's side in map units
+                placed = []
+                rng = np.random.default_rng(0)
+                for k in rng.permutation(len(xy)):  # greedy: draw an image where it covers no earlier one
+                    x, y = xy[k]
+                    if all(max(abs(x - px), abs(y - py)) >= side for px, py in placed):
+                        placed.append((x, y))
+                        ax.imshow(images[kept[k]], extent=(x - side / 2, x + side / 2, y - side / 2, y + side / 2), zorder=2)
+                        ax.add_patch(plt.Rectangle((x - side / 2, y - side / 2), side, side, fill=False, lw=1.5,
+                                                   edgecolor=f"C{labels[k] % 10}", zorder=3))
+                ax.scatter(xy[:, 0], xy[:, 1], c=[f"C{l % 10}" for l in labels], s=4, zorder=1)
+                ax.set_xlim(xy[:, 0].min() - side, xy[:, 0].max() + side)
+                ax.set_ylim(xy[:, 1].min() - side, xy[:, 1].max() + side)
             \(labels)
             """
         default:

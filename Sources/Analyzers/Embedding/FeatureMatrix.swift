@@ -87,10 +87,12 @@ public struct FeatureMatrix {
         return Matrix(rows: n, columns: c, values: out)
     }
 
-    /// A note for the report when rows were dropped.
-    public var droppedNote: String? {
+    /// A note for the console and the report when rows were dropped: how many, and which samples
+    /// (their `/probe/ids` where the file has them, else their rows).
+    public func droppedNote(ids: [String], file: String) -> String? {
         guard !dropped.isEmpty else { return nil }
-        return "\(dropped.count) of \(fileRows) rows of \(source) hold NaN or ±∞ and were left out (rows \(dropped.prefix(8).map(String.init).joined(separator: ", "))\(dropped.count > 8 ? ", …" : ""))."
+        let names = dropped.prefix(8).map { $0 < ids.count ? ids[$0] : "row \($0)" }.joined(separator: ", ")
+        return "\(file): \(dropped.count) of \(fileRows) samples have NaN or ±∞ in \(source) and were left out: \(names)\(dropped.count > 8 ? ", …" : "")"
     }
 
     /// `values` (one per kept row) spread back to file rows, NaN where a row was dropped.

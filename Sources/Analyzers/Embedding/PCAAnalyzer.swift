@@ -56,7 +56,7 @@ public struct PCAAnalyzer: Analyzer {
 
         var out = AnalyzerOutput()
         out.seeds = [("pca", seed)]
-        if let note = features.droppedNote { out.markdown("**Left out**: " + note) }
+        if let note = features.droppedNote(ids: try dump.ids(), file: dump.path) { out.markdown("**Left out**: " + note); out.warn(note) }
         if k < asked { out.markdown("Kept \(k) components (asked for \(asked); at most min(N = \(n), D = \(d))).") }
         out.add(.floats("/scores", features.expanded(pca.scores, width: k), shape: [features.fileRows, k], "PC scores per probe sample (NaN: row left out)"))
         out.add(.floats("/components", pca.components, shape: [k, d], "principal axes, one per row"))

@@ -196,7 +196,7 @@ public struct PurityAnalyzer: Analyzer {
         }
         let s = Scores(epoch: dump.epoch, run: dump.run, samples: n, dropped: features.dropped.count, k: k, nuisance: nuisanceName,
                        byClass: metrics(labels), byNuisance: nuisance.map(metrics), trustworthiness: trust, inertia: kmeans.inertia)
-        if let note = features.droppedNote { out.markdown("**Left out** (\(dump.label)): " + note) }
+        if let note = features.droppedNote(ids: try dump.ids(), file: dump.path) { out.markdown("**Left out** (\(dump.label)): " + note); out.warn(note) }
         out.add(.ints(group + "/kmeans_labels", kmeans.labels, "k-means cluster per kept row"))
         if let nuisance, let nuisanceName { out.add(.ints(group + "/nuisance_groups", nuisance, "\(nuisanceName) group per kept row (k-means of the RGB)")) }
         out.add(.ints(group + "/kept_rows", features.kept, "file rows used"))

@@ -97,7 +97,7 @@ public struct TSNEAnalyzer: Analyzer {
 
         var out = AnalyzerOutput()
         out.seeds = [("tsne", result.seed)]
-        if let note = features.droppedNote { out.markdown("**Left out**: " + note) }
+        if let note = features.droppedNote(ids: try dump.ids(), file: dump.path) { out.markdown("**Left out**: " + note); out.warn(note) }
         out.markdown("t-SNE of \(features.source) (\(n) × \(features.matrix.columns)), perplexity \(Fmt.g(o.perplexity)), θ = \(Fmt.g(o.theta)), \(o.iterations) iterations, seed \(result.seed). Final KL divergence **\(Fmt.g(result.kl))**. Distances between clusters in a t-SNE map are not meaningful; neighbourhoods are.")
         out.add(.floats("/embedding", features.expanded(result.embedding, width: 2), shape: [features.fileRows, 2], "t-SNE map, one row per probe sample (NaN: row left out)"))
         out.add(.ints("/kept_rows", features.kept, "file rows that entered t-SNE"))

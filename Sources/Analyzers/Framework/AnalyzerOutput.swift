@@ -18,6 +18,10 @@ public struct AnalyzerOutput {
 
     public mutating func add(_ array: ResultArray) { arrays.append(array) }
     public mutating func markdown(_ text: String) { blocks.append(.markdown(text)) }
+    /// What the user must hear about on the console, not only in the report (samples left out, say);
+    /// the runner prints each as a note and keeps it in summary.json's notes.
+    public var warnings: [String] = []
+    public mutating func warn(_ text: String) { warnings.append(text) }
     public mutating func figure(_ figure: Figure) { blocks.append(.figure(figure)) }
     public mutating func table(_ table: Table) { blocks.append(.table(table)) }
     public mutating func interactive(_ map: InteractiveMap) { blocks.append(.interactive(map)) }

@@ -44,7 +44,7 @@ public struct AnalyzerRunner {
         let output = try BLAS.withThreads(blasThreads) { try analyzer.run(inputs: inputs, options: options) }
         try checkDeclared(analyzer, output)
         do { _ = try analyzer.typedSummary(output.summary) } catch { throw LoupeError.invalidInput("internal: \(error)") }
-        let notes = inputs.dumps.flatMap(\.notes)
+        let notes = inputs.dumps.flatMap(\.notes) + output.warnings
         let written = try write(output, of: analyzer, inputs: inputs, options: options, notes: notes, to: folder)
         return Record(analyzer: analyzer, output: output, inputs: inputs, options: options, folder: folder, files: written, notes: notes)
     }

@@ -58,8 +58,19 @@ extension GradCAMAnalyzer {
         case "gradcam_overlays.png":
             return maps + """
 
+            import os
             cams = scaled(result[groups[-1] + "/" + layer + "/cam"][:8])
-            ax.imshow(np.concatenate(list(cams), axis=1), cmap="jet", vmin=0, vmax=1)
+            # The probe images are in the latest dump (summary.json names the inputs): CAMs go over them,
+            # upsampled to the image by nearest neighbour; without the dump, the CAMs alone.
+            latest = summary["inputs"][int(np.argmax(summary["epochs"]))]
+            if os.path.exists(latest):
+                images = h5py.File(latest, "r")["probe/images"][:len(cams)]
+                s = images.shape[1]
+                up = [c[np.ix_(np.arange(s) * c.shape[0] // s, np.arange(s) * c.shape[1] // s)] for c in cams]
+                ax.imshow(np.concatenate(list(images), axis=1).squeeze(), cmap="gray")
+                ax.imshow(np.concatenate(up, axis=1), cmap="jet", vmin=0, vmax=1, alpha=0.45)
+            else:
+                ax.imshow(np.concatenate(list(cams), axis=1), cmap="jet", vmin=0, vmax=1)
             ax.set_axis_off()
             ax.text(0, -0.5, f"{layer}, {groups[-1]}: the first {len(cams)} probe samples", fontsize="small")
             """

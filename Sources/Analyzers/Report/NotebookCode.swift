@@ -11,7 +11,7 @@ public enum NotebookCode {
     """
 
     /// A Python string literal.
-    static func quoted(_ s: String) -> String { JSONValue.string(s).serialized() }
+    public static func quoted(_ s: String) -> String { JSONValue.string(s).serialized() }
 
     static func indent(_ body: String, by spaces: Int) -> String {
         let pad = String(repeating: " ", count: spaces)

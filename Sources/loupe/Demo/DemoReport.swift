@@ -160,8 +160,31 @@ struct DemoReport {
         var l = LineChart(title: "Cross-entropy loss", xLabel: "epoch", yLabel: "loss", series: loss)
         l.integerX = true
         let png = try FigureRenderer.render([a, l], columns: 2)
-        return Figure(fileName: "training_curves.png", png: png, title: "Training curves",
-                      caption: "Solid: validation (the held-out half of the target set); dashed: training batches (augmented).")
+        var figure = Figure(fileName: "training_curves.png", png: png, title: "Training curves",
+                            caption: "Solid: validation (the held-out half of the target set); dashed: training batches (augmented).")
+        // Re-drawn from each run's metrics.csv (absolute paths: the notebook lives in another folder).
+        let list = runs.map { run in
+            "    (\(NotebookCode.quoted(run.name)), \(NotebookCode.quoted(URL(fileURLWithPath: run.folder).standardizedFileURL.path + "/metrics.csv"))),"
+        }.joined(separator: "\n")
+        figure.code = NotebookCode.imports + """
+
+        runs = [
+        \(list)
+        ]
+        fig, (acc, loss) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for i, (name, path) in enumerate(runs):
+            rows = list(csv.DictReader(open(path)))
+            epoch = [int(r["epoch"]) for r in rows]
+            for ax, key in ((acc, "acc"), (loss, "loss")):
+                ax.plot(epoch, [float(r["val_" + key]) for r in rows], color=f"C{i}", marker="o", label=f"{name} validation")
+                ax.plot(epoch, [float(r["train_" + key]) for r in rows], color=f"C{i}", linestyle="--", label=f"{name} train")
+        acc.set_ylim(0, 1); acc.set_title("Accuracy"); loss.set_title("Cross-entropy loss")
+        for ax in (acc, loss):
+            ax.set_xlabel("epoch"); ax.legend(fontsize="small")
+        plt.tight_layout()
+        plt.show()
+        """
+        return figure
     }
 
     func trainingTable() -> Table {
