@@ -61,7 +61,7 @@ public final class ProbedTraining {
         case .checkpoint(let epoch):
             announce("\(run.path): resuming after epoch \(epoch) of \(config.epochs)")
         case .complete(let epochs):
-            announce("\(run.path) is complete (\(epochs) of \(epochs) epochs); nothing to do")
+            announce("\(run.path) is complete (\(epochs) of \(epochs) epochs); nothing left to train")
         }
         let training = try ProbedTraining(trainer: trainer)
         try training.writeMissingDumps(announce: announce)
