@@ -42,6 +42,18 @@ struct DemoCommandTests {
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("Findings"))
         #expect(!html.contains("src=\"http"))  // self-contained
+        #expect(!html.contains("✅") && !html.contains("❌"))  // emoji Chromium on Debian draws as empty boxes
+
+        // The terminal says what the study found, one line a finding, before the paths.
+        let lines = result.out.split(separator: "\n").map(String.init)
+        let found = try #require(lines.firstIndex(of: "findings:"), "\(result.out)")
+        let report = try #require(lines.firstIndex { $0.hasPrefix("report:") })
+        #expect(found < report)
+        for (k, letter) in ["a", "b", "c", "d"].enumerated() {
+            let line = lines[found + 1 + k]
+            #expect(line.hasPrefix("  (\(letter)) ") && (line.contains(") holds: ") || line.contains("does not hold") || line.contains("not measurable")), "\(line)")
+            #expect(!line.contains("**"), "\(line)")
+        }
     }
 
     @Test("demo --data folder:DIR --pretrained FILE runs the study on class folders, and their VOC boxes feed finding (c)")

@@ -80,6 +80,9 @@ struct DemoCommand: ParsableCommand {
             let plan = DemoPlan(seed: seed, quick: quick, threads: threads, epochs: epochs, data: demoData, imageSize: imageSize)
             let quiet = ProcessInfo.processInfo.environment["LOUPE_QUIET"] != nil
             let outcome = try DemoPipeline(plan: plan, runsFolder: runs, out: out, pretrained: pretrained, quiet: quiet).run()
+            // What the study found comes first; the paths follow.
+            print("findings:")
+            for finding in outcome.findings { print("  " + finding.line) }
             print("""
             report:   \(outcome.report)
             notebook: \(out)/report.ipynb

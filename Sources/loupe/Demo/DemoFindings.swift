@@ -11,6 +11,16 @@ struct DemoFindings {
         var measurable = true
         var text: String
         var numbers: [String: Double]
+
+        /// "holds", "does not hold on this run" or "not measurable on this data".
+        var verdict: String { measurable ? (holds ? "holds" : "does not hold on this run") : "not measurable on this data" }
+
+        /// One terminal line: the verdict, then the first sentence of the text without markdown.
+        var line: String {
+            let plain = text.replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "`", with: "")
+            let first = plain.range(of: ". ").map { String(plain[..<$0.lowerBound]) + "." } ?? plain
+            return "(\(letter)) \(verdict): \(first)"
+        }
     }
 
     let analyses: DemoAnalyses.Result

@@ -18,6 +18,7 @@ struct DemoPipeline {
         var finetune: String
         var report: String
         var seconds: Double
+        var findings: [DemoFindings.Finding]
     }
 
     func run() throws -> Outcome {
@@ -53,9 +54,9 @@ struct DemoPipeline {
         let analyses = try DemoAnalyses(plan: plan, out: out, runs: ["scratch": scratch, "pretrained": finetune], probes: probes, quiet: quiet).run()
 
         steps.begin(5)
-        let report = try DemoReport(plan: plan, out: out, runs: [("scratch", scratch), ("pretrained", finetune)], analyses: analyses,
-                                    backbone: backbone, seconds: steps.elapsed).write()
-        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed)
+        let (report, findings) = try DemoReport(plan: plan, out: out, runs: [("scratch", scratch), ("pretrained", finetune)], analyses: analyses,
+                                                backbone: backbone, seconds: steps.elapsed).write()
+        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed, findings: findings)
     }
 
     /// Relative cost of one image against the demo's default 64 px.

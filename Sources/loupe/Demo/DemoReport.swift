@@ -12,11 +12,13 @@ struct DemoReport {
     var backbone: String
     var seconds: Double
 
-    func write() throws -> String {
+    /// Writes the report; returns its path and the findings, for the terminal.
+    func write() throws -> (report: String, findings: [DemoFindings.Finding]) {
         let findings = DemoFindings(analyses: analyses, nuisance: plan.data.nuisance).all()
         var blocks: [ReportBlock] = []
         blocks.append(.markdown(introduction))
-        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.measurable ? ($0.holds ? "✅ holds" : "❌ does not hold on this run") : "— not measurable on this data").\n\n\($0.text)" }
+        // Plain words, not ✅/❌: Chromium on Debian has no colour-emoji font and draws those as empty boxes.
+        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.verdict).\n\n\($0.text)" }
             .joined(separator: "\n\n")))
         blocks.append(.markdown("## Training"))
         blocks.append(.figure(try trainingCurves()))
@@ -101,7 +103,7 @@ struct DemoReport {
             })),
         ])
         try AtomicFile.write(Data((summary.serialized(pretty: true) + "\n").utf8), to: out + "/summary.json")
-        return out + "/report.html"
+        return (out + "/report.html", findings)
     }
 
     /// A record's figure renamed, with the notebook cell that re-draws it from the record's result.h5.
