@@ -13,7 +13,7 @@ PYTHON_TESTS := $(wildcard python/tests) $(wildcard analyzers/tests) $(wildcard 
 PYTHON := $(firstword $(wildcard /usr/bin/python3) python3)
 DEMO_ARGS ?=
 
-.PHONY: demo demo-fashion-mnist test deps build release clean
+.PHONY: demo demo-fashion-mnist test deps build release clean fuzz
 
 ## demo: build in release mode and run the whole study on built-in synthetic data
 demo: deps release
@@ -46,3 +46,9 @@ release: deps
 
 clean:
 	rm -rf .build
+
+## fuzz: libFuzzer + AddressSanitizer on every file reader, SECONDS each (default 600); FUZZ_JOBS at once
+SECONDS ?= 600
+FUZZ_JOBS ?= 1
+fuzz: deps
+	FUZZ_JOBS=$(FUZZ_JOBS) bash fuzz/run.sh $(SECONDS)

@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
+        // Fuzz targets for every file reader (make fuzz); an ordinary build replays saved inputs.
+        .executableTarget(name: "loupe-fuzz", dependencies: ["LoupeCore", "Train", "Analyzers"], path: "Sources/LoupeFuzz", swiftSettings: v5),
         .executableTarget(
             name: "loupe",
             dependencies: [

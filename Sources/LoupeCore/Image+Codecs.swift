@@ -24,8 +24,7 @@ extension Image {
     static func decodePNG(_ data: Data, name: String) throws -> Image {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        let ok = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard ok != 0 else { throw pngError(&image, name) }
+        try checkPNG(data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }, &image, name)
         defer { png_image_free(&image) }
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
@@ -33,19 +32,20 @@ extension Image {
         image.format = Image.pngFormat(channels: channels)
         let width = Int(image.width), height = Int(image.height)
         var pixels = [UInt8](repeating: 0, count: try InputLimits.imageBytes(width: width, height: height, channels: channels, path: name))
-        let done = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
-        guard done != 0 else { throw pngError(&image, name) }
+        try checkPNG(pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) },
+                     &image, name)
         return Image(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     static func decodeJPEG(_ data: Data, name: String) throws -> Image {
-        guard let handle = tjInitDecompress() else { throw LoupeError.format(path: name, message: "TurboJPEG could not start") }
+        guard let handle = tjInitDecompress() else { throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(nil))) }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let header = data.withUnsafeBytes {
             tjDecompressHeader3(handle, $0.bindMemory(to: UInt8.self).baseAddress, UInt(data.count), &width, &height, &subsampling, &colorspace)
         }
-        guard header == 0, width > 0, height > 0 else { throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(handle))) }
+        try checkJPEG(header, handle, name, warningsAllowed: false)
+        guard width > 0, height > 0 else { throw LoupeError.format(path: name, message: "JPEG: header declares \(width)×\(height) pixels") }
         let gray = colorspace == Int32(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
         var pixels = [UInt8](repeating: 0, count: try InputLimits.imageBytes(width: Int(width), height: Int(height), channels: channels, path: name))
@@ -56,9 +56,7 @@ extension Image {
             }
         }
         // A warning (e.g. premature end of data) still decodes most of the image; treat only errors as fatal.
-        if status != 0, tjGetErrorCode(handle) == Int32(TJERR_FATAL.rawValue) {
-            throw LoupeError.format(path: name, message: "JPEG: " + String(cString: tjGetErrorStr2(handle)))
-        }
+        try checkJPEG(status, handle, name, warningsAllowed: true)
         return Image(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
     }
 
@@ -71,15 +69,13 @@ extension Image {
         image.format = Image.pngFormat(channels: channels)
         var size: Int = 0
         let stride = Int32(width * channels)
-        guard pixels.withUnsafeBytes({ png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }) != 0 else {
-            throw Image.pngError(&image, "png")
-        }
+        try Image.checkPNG(pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }, &image, "png")
         var out = Data(count: size)
         let ok = out.withUnsafeMutableBytes { dst in
             pixels.withUnsafeBytes { png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
         }
+        try Image.checkPNG(ok, &image, "png")
         png_image_free(&image)
-        guard ok != 0 else { throw Image.pngError(&image, "png") }
         return out.prefix(size)
     }
 
@@ -96,13 +92,5 @@ extension Image {
         case 3: UInt32(PNG_FORMAT_FLAG_COLOR)
         default: UInt32(PNG_FORMAT_FLAG_COLOR) | UInt32(PNG_FORMAT_FLAG_ALPHA)
         }
-    }
-
-    private static func pngError(_ image: inout png_image, _ name: String) -> LoupeError {
-        let message = withUnsafeBytes(of: &image.message) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        png_image_free(&image)
-        return LoupeError.format(path: name, message: "PNG: \(message)")
     }
 }

@@ -14,8 +14,8 @@ public enum InputLimits {
     }()
 
     /// The most one decoded image may take: 1 GiB (a 16k × 16k RGBA image), far above any photograph a
-    /// classifier sees; a header declaring more is corrupt or hostile.
-    public static let maxImageBytes = 1 << 30
+    /// classifier sees, a header declaring more is corrupt or hostile; less when `maxReadBytes` is lower.
+    public static let maxImageBytes = min(1 << 30, maxReadBytes)
 
     /// The byte size of a decoded `width`×`height`×`channels` image, checked against `maxImageBytes`.
     public static func imageBytes(width: Int, height: Int, channels: Int, path: String) throws -> Int {

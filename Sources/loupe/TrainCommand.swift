@@ -59,29 +59,12 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if resume != nil { return }
         guard out != nil else { throw ValidationError("--out RUN_DIR is required (or --resume RUN_DIR)") }
-        guard ["littleconv", "resnet18"].contains(model) else { throw ValidationError("unknown --model '\(model)': use littleconv or resnet18") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard ["sgd", "adam", "adamw"].contains(optimizer) else { throw ValidationError("unknown --optimizer '\(optimizer)': use sgd, adam or adamw") }
-        guard ["constant", "step", "cosine"].contains(schedule) else { throw ValidationError("unknown --schedule '\(schedule)'") }
         guard ProbeTarget(rawValue: target) != nil else {
             throw ValidationError("unknown --target '\(target)': use \(ProbeTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard ["float16", "float32"].contains(dtype) else { throw ValidationError("--dtype must be float16 or float32") }
-        guard HDF5Compression(parsing: compression) != nil else { throw ValidationError("--compression must be none or deflate[1-9]") }
-        guard validationFraction > 0 && validationFraction < 1 else { throw ValidationError("--validation-fraction must be between 0 and 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard imageSize >= 8 else { throw ValidationError("--image-size \(imageSize) is too small (at least 8; ResNet-18 wants 32 or more)") }
-        if model == "resnet18" && !smallInput && imageSize < 32 {
-            throw ValidationError("--image-size \(imageSize) is too small for resnet18's 32× downsampling: use 32 or more, or --small-input")
-        }
-        if model == "littleconv" && imageSize < 16 {
-            throw ValidationError("--image-size \(imageSize) is too small for littleconv's four 2× poolings: use 16 or more")
-        }
-        _ = try parseIntList(channels, name: "--channels")
-        if let dumpEpochs { _ = try parseIntList(dumpEpochs, name: "--dump-epochs") }
-        if let classes { _ = try parseIntList(classes, name: "--classes") }
-        if let perClass, perClass < 2 { throw ValidationError("--per-class must be at least 2 (one for training, one held out)") }
+        // The same rules a config.json read on --resume is held to (TrainConfig+Validation.swift).
+        let problems = try makeConfig().problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
     func makeConfig() throws -> TrainConfig {

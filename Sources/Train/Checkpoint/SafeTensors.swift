@@ -12,6 +12,11 @@ public enum SafeTensors {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoupeError.io(path: path, message: "cannot read file")
         }
+        return try parse(data, name: path)
+    }
+
+    /// Decodes safetensors bytes; `path` names them in error messages.
+    public static func parse(_ data: Data, name path: String) throws -> [(key: String, value: Tensor)] {
         guard data.count >= 8 else { throw LoupeError.format(path: path, message: "too short for a safetensors file") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
         guard headerLength > 1, headerLength <= UInt64(data.count) - 8 else {

@@ -32,29 +32,14 @@ public struct CIFAR10: Dataset {
         }
         let batchFiles = part == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
         var images: [UInt8] = [], labels: [UInt8] = []
-        let side = CIFAR10.side, plane = side * side
         for name in batchFiles {
             let path = (root as NSString).appendingPathComponent(name)
             guard let data = fm.contents(atPath: path) else {
                 throw LoupeError.io(path: path, message: "CIFAR-10 batch missing (expected the binary version: data_batch_1…5.bin, test_batch.bin)")
             }
-            guard data.count > 0, data.count % CIFAR10.recordSize == 0 else {
-                throw LoupeError.format(path: path, message: "size \(data.count) is not a multiple of the \(CIFAR10.recordSize)-byte record")
-            }
-            let records = data.count / CIFAR10.recordSize
-            images.reserveCapacity(images.count + records * plane * 3)
-            data.withUnsafeBytes { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                for r in 0..<records {
-                    let base = r * CIFAR10.recordSize
-                    labels.append(bytes[base])
-                    for p in 0..<plane {
-                        images.append(bytes[base + 1 + p])
-                        images.append(bytes[base + 1 + plane + p])
-                        images.append(bytes[base + 1 + 2 * plane + p])
-                    }
-                }
-            }
+            let batch = try CIFAR10.parseBatch(data, name: path)
+            images += batch.images
+            labels += batch.labels
         }
         let metaPath = (root as NSString).appendingPathComponent("batches.meta.txt")
         let listed = (try? String(contentsOfFile: metaPath, encoding: .utf8))?
@@ -66,6 +51,31 @@ public struct CIFAR10: Dataset {
         classes = classNames
         self.images = images
         labelBytes = labels
+    }
+
+    /// Splits one binary batch into HWC pixels and label bytes; `name` is used in error messages.
+    /// - Throws: `LoupeError.format` when the size is not a whole number of records.
+    public static func parseBatch(_ data: Data, name: String) throws -> (images: [UInt8], labels: [UInt8]) {
+        guard data.count > 0, data.count % recordSize == 0 else {
+            throw LoupeError.format(path: name, message: "size \(data.count) is not a multiple of the \(recordSize)-byte record")
+        }
+        let records = data.count / recordSize, plane = side * side
+        var images: [UInt8] = [], labels: [UInt8] = []
+        images.reserveCapacity(records * plane * 3)
+        labels.reserveCapacity(records)
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            for r in 0..<records {
+                let base = r * recordSize
+                labels.append(bytes[base])
+                for p in 0..<plane {
+                    images.append(bytes[base + 1 + p])
+                    images.append(bytes[base + 1 + plane + p])
+                    images.append(bytes[base + 1 + 2 * plane + p])
+                }
+            }
+        }
+        return (images, labels)
     }
 
     public var name: String { "cifar10" }

@@ -2,14 +2,14 @@ import Foundation
 
 /// The first object's box from a PASCAL VOC style XML annotation (what Stanford Dogs ships under
 /// `Annotation/`): `<size><width/><height/></size>` and `<object><bndbox><xmin/>…</bndbox></object>`.
-struct VOCAnnotation: Equatable {
+package struct VOCAnnotation: Equatable {
     /// VOC's 1-based inclusive pixel coordinates.
-    var xmin: Float, ymin: Float, xmax: Float, ymax: Float
+    package var xmin: Float, ymin: Float, xmax: Float, ymax: Float
     /// The image size the annotation was made for, when it says.
-    var width: Int?, height: Int?
+    package var width: Int?, height: Int?
 
     /// Parses annotation text; nil when there is no complete `<bndbox>`.
-    static func parse(_ text: String) -> VOCAnnotation? {
+    package static func parse(_ text: String) -> VOCAnnotation? {
         guard let boxRange = text.range(of: "<bndbox>"),
               let boxEnd = text.range(of: "</bndbox>", range: boxRange.upperBound..<text.endIndex) else { return nil }
         let box = String(text[boxRange.upperBound..<boxEnd.lowerBound])
@@ -18,8 +18,9 @@ struct VOCAnnotation: Equatable {
         var width: Int?, height: Int?
         if let sizeStart = text.range(of: "<size>"), let sizeEnd = text.range(of: "</size>", range: sizeStart.upperBound..<text.endIndex) {
             let size = String(text[sizeStart.upperBound..<sizeEnd.lowerBound])
-            width = number("width", in: size).map { Int($0) }
-            height = number("height", in: size).map { Int($0) }
+            // Int(exactly:) of a rounded value: "1e30" or "nan" in a file must not trap the conversion.
+            width = number("width", in: size).flatMap { Int(exactly: $0.rounded()) }
+            height = number("height", in: size).flatMap { Int(exactly: $0.rounded()) }
         }
         return VOCAnnotation(xmin: xmin, ymin: ymin, xmax: xmax, ymax: ymax, width: width, height: height)
     }
@@ -33,7 +34,7 @@ struct VOCAnnotation: Equatable {
 
     /// The box in pixel-edge coordinates `[x0, y0, x1, y1]` of an image of `width` × `height`
     /// (scaled if the annotation was made for another size), clamped to the image; nil if empty.
-    func box(width imageWidth: Int, height imageHeight: Int) -> [Float]? {
+    package func box(width imageWidth: Int, height imageHeight: Int) -> [Float]? {
         let sx = width.map { $0 > 0 ? Float(imageWidth) / Float($0) : 1 } ?? 1
         let sy = height.map { $0 > 0 ? Float(imageHeight) / Float($0) : 1 } ?? 1
         let x0 = min(max((xmin - 1) * sx, 0), Float(imageWidth)), x1 = min(max(xmax * sx, 0), Float(imageWidth))

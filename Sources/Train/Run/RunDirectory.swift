@@ -36,9 +36,12 @@ public struct RunDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw LoupeError.io(path: configPath, message: "no config.json: no run was started here; start one with loupe train --out \(path) (see loupe train --help)")
         }
-        do { return try JSONDecoder().decode(TrainConfig.self, from: data) } catch {
+        let config: TrainConfig
+        do { config = try JSONDecoder().decode(TrainConfig.self, from: data) } catch {
             throw LoupeError.format(path: configPath, message: "config.json is not readable: \(error)")
         }
+        try config.validate(source: configPath)
+        return config
     }
 
     /// Removes `.NAME.tmp-PID` files (see `AtomicFile`) left by writers that are no longer running, in

@@ -28,6 +28,7 @@ public final class Trainer {
     /// Builds the dataset, split, model (loading `--pretrained` and replacing its head) and optimizer.
     /// - Throws: `LoupeError` naming what is wrong: data spec, pretrained file, shapes.
     public init(config: TrainConfig, run: RunDirectory) throws {
+        try config.validate()
         self.config = config
         self.directory = run
         data = try RunData(config: config)
