@@ -11,6 +11,10 @@ public func reportingErrors(_ body: () throws -> Void) throws {
         throw error
     } catch {
         FileHandle.standardError.write(Data("loupe: error: \(error)\n".utf8))
-        throw ExitCode.failure
+        // Leave without the C libraries' exit handlers: libhdf5 1.10 crashes closing a file whose flush
+        // failed (a full disk), which would turn this reported error into a segfault. Every file Loupe
+        // writes is already complete or removed (temp file, then rename); only stdout needs flushing.
+        fflush(stdout)
+        _exit(1)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LoupeBench
 
 /// The `loupe` command: one entry point, an explicit list of subcommands.
@@ -16,4 +17,11 @@ struct Loupe: ParsableCommand {
         subcommands: [DemoCommand.self, TrainCommand.self, ProbeCommand.self, EvaluateCommand.self, ExportCommand.self, Analyze.self, Compare.self, ListAnalyzers.self,
                       Inspect.self, Bench.self]
     )
+
+    static func main() {
+        // A write past `ulimit -f` (or a quota) must end in an error message, not a kill: with SIGXFSZ
+        // ignored the write fails with EFBIG, which every writer reports with the file's name.
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
 }

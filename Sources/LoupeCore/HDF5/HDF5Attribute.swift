@@ -127,7 +127,12 @@ extension HDF5Attributed {
         let fileType = HDF5Handle.datatype(try check(H5Aget_type(attr.id), "H5Aget_type", at: at))
         let space = HDF5Handle.dataspace(try check(H5Aget_space(attr.id), "H5Aget_space", at: at))
         let scalar = H5Sget_simple_extent_type(space.id) == H5S_SCALAR
-        let count = Int(H5Sget_simple_extent_npoints(space.id))
+        let points = try check(H5Sget_simple_extent_npoints(space.id), "H5Sget_simple_extent_npoints", at: at)
+        // An attribute's size comes from the file: checked like a dataset's before anything is allocated.
+        let count = try InputLimits.elementCount([Int(points)], elementSize: 8, path: at.file, object: "attribute '\(name)'")
+        guard !scalar || count == 1 else {
+            throw HDF5Error(.wrongShape, file: at.file, object: at.object, message: "scalar attribute with \(count) values")
+        }
         guard let kind = HDF5ElementType.classify(fileType.id) else {
             throw HDF5Error(.wrongType, file: at.file, object: at.object, message: "attribute has a datatype Loupe does not read")
         }
@@ -169,6 +174,8 @@ func withCStringPointers<R>(_ strings: [String], _ body: (UnsafeMutableRawPointe
 
 /// Reads `count` strings, fixed-length or variable-length, converting to Swift strings.
 func readStrings(count: Int, fileType: hid_t, at: HDF5Location, read: (hid_t, UnsafeMutableRawPointer) -> herr_t) throws -> [String] {
+    // A pointer and a Swift string per value: checked against the read cap before either array exists.
+    _ = try InputLimits.elementCount([max(count, 1)], elementSize: 24, path: at.file, object: at.object)
     let cset = H5Tget_cset(fileType)
     if H5Tis_variable_str(fileType) > 0 {
         let memType = HDF5Handle.datatype(try check(H5Tcopy(chdf5_T_C_S1()), "H5Tcopy", at: at))

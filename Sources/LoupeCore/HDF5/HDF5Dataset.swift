@@ -16,7 +16,7 @@ public final class HDF5Dataset: HDF5Attributed {
         self.handle = handle
         self.location = location
         let space = HDF5Handle.dataspace(try check(H5Dget_space(handle.id), "H5Dget_space", at: location))
-        let rank = Int(H5Sget_simple_extent_ndims(space.id))
+        let rank = Int(try check(H5Sget_simple_extent_ndims(space.id), "H5Sget_simple_extent_ndims", at: location))
         var dims = [hsize_t](repeating: 0, count: max(rank, 1))
         if rank > 0 { _ = try check(H5Sget_simple_extent_dims(space.id, &dims, nil), "H5Sget_simple_extent_dims", at: location) }
         guard dims.prefix(max(rank, 0)).allSatisfy({ $0 <= hsize_t(Int.max) }) else {

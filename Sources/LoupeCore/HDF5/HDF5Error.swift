@@ -60,7 +60,23 @@ enum HDF5Library {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBufferPointer { chdf5_last_error($0.baseAddress, $0.count) }
         if n == 0 { return "" }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return condense(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    }
+
+    /// The part of an HDF5 error stack a user can act on: the operating system's message when a system
+    /// call failed ("File too large (errno 27)"), else the innermost and outermost entries, so that a
+    /// failed flush is one line, not twenty.
+    static func condense(_ stack: String) -> String {
+        let flat = stack.replacingOccurrences(of: "\n", with: " ")
+        if let range = flat.range(of: "error message = '"), let end = flat[range.upperBound...].firstIndex(of: "'") {
+            let system = String(flat[range.upperBound..<end])
+            let errno = flat.range(of: "errno = ").map { flat[$0.upperBound...].prefix { $0.isNumber } }.map { " (errno \($0))" } ?? ""
+            let entry = flat.prefix { $0 != ":" }
+            return "\(entry): \(system)\(errno)"
+        }
+        let entries = flat.components(separatedBy: "; ").map { String($0.prefix(240)) }
+        guard entries.count > 2 else { return entries.joined(separator: "; ") }
+        return entries.first! + "; …; " + entries.last!
     }
 }
 
