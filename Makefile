@@ -24,10 +24,16 @@ demo-fashion-mnist: deps release
 	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dataset-fashion-mnist; }
 	.build/release/loupe demo --data fashion-mnist --out notebooks-out/demo-fashion-mnist --runs runs/demo-fashion-mnist $(DEMO_ARGS)
 
-## test: build and run every test (XCTest and Swift Testing)
+# Suites run a second time in the shipped (-O) configuration: the readers of other people's files and
+# the bad-input corpus, where a check the optimiser removed would matter.
+RELEASE_TESTS := BadInputCorpusTests|MalformedFileTests|MalformedDumpTests|HDF5ErrorTests|HDF5HugeShapeTests|ImageCodecTests|CheckpointTests|DataReaderTests|ZeroGradCorpusTests
+
+## test: build and run every test (Swift Testing, debug), the reader suites again in release, then pytest
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-release-tests
+	swift test -c release --skip-build -Xswiftc -enable-testing --scratch-path .build-release-tests --filter '$(RELEASE_TESTS)'
 	@if [ -n "$(strip $(PYTHON_TESTS))" ]; then $(PYTHON) -m pytest -q $(PYTHON_TESTS); fi
 
 ## deps: install the Debian packages Loupe links and tests against, when missing

@@ -62,4 +62,32 @@ struct MalformedFileTests {
         let huge = message { _ = try IDXFile.parse(idx([0xFFFF_FFFF, 0x0FFF_FFFF]), name: "huge.idx") }
         #expect(huge.contains("huge.idx") && huge.contains("more than one read may take"), "\(huge)")
     }
+
+    @Test("VOC: a size of 1e30, inf or nan is ignored, not converted with a trap")
+    func vocHugeSizes() {
+        for bad in ["1e30", "inf", "nan", "-9e18"] {
+            let xml = "<annotation><size><width>\(bad)</width><height>\(bad)</height></size>"
+                + "<object><bndbox><xmin>2</xmin><ymin>3</ymin><xmax>10</xmax><ymax>12</ymax></bndbox></object></annotation>"
+            let annotation = VOCAnnotation.parse(xml)
+            #expect(annotation?.xmax == 10)
+            #expect(annotation?.width == nil || bad == "-9e18", "\(bad) → \(String(describing: annotation?.width))")
+            #expect(annotation?.box(width: 64, height: 48) != nil || bad == "-9e18")
+        }
+    }
+
+    @Test("config.json: every rule names the key and its option, all problems at once")
+    func configProblems() {
+        var config = TrainConfig()
+        config.batchSize = 0
+        config.lr = .nan
+        config.channels = []
+        config.dumpEpochs = [config.epochs + 5]
+        let problems = config.problems()
+        for key in ["batchSize (--batch-size)", "lr (--lr)", "channels (--channels)", "dumpEpochs (--dump-epochs)"] {
+            #expect(problems.contains { $0.hasPrefix(key) }, "\(key) not in \(problems)")
+        }
+        #expect(problems.count == 4, "\(problems)")
+        #expect(TrainConfig().problems().isEmpty, "\(TrainConfig().problems())")
+        #expect { try config.validate(source: "run/config.json") } throws: { "\($0)".hasPrefix("run/config.json: 4 problems") }
+    }
 }

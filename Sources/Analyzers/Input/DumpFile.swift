@@ -273,7 +273,15 @@ public final class DumpFile {
     public func gradients(_ layer: String) throws -> Tensor { try tensor4(RunFormat.Dump.gradient(layer)) }
 
     /// Probe labels as class indices.
-    public func labels() throws -> [Int] { try ints(RunFormat.Dump.labels) }
+    /// - Throws: `LoupeError.invalidInput` naming the first label that is not a class index 0…`maxClasses`-1.
+    public func labels() throws -> [Int] {
+        let values = try ints(RunFormat.Dump.labels)
+        if let bad = values.firstIndex(where: { $0 < 0 || $0 >= DumpFile.maxClasses }) {
+            throw LoupeError.invalidInput("\(path): /probe/labels[\(bad)] is \(values[bad]); labels must be class indices from 0 "
+                                          + "to \(DumpFile.maxClasses - 1)")
+        }
+        return values
+    }
 
     /// Probe ids; `0…N-1` as text when the file has none.
     public func ids() throws -> [String] {
@@ -281,12 +289,20 @@ public final class DumpFile {
         return (0..<(sampleCount ?? 0)).map(String.init)
     }
 
+    /// The most classes a dump may have (ImageNet-21k has about 21,000).
+    public static let maxClasses = 1 << 20
+
     /// Class names; `class 0`, `class 1`, … when the file has none.
     public func classNames() throws -> [String] {
         if has(RunFormat.Dump.classes) { return try strings(RunFormat.Dump.classes) }
         var k = 0
         if has(RunFormat.Dump.labels) { k = (try labels().max() ?? -1) + 1 }
         if let s = shape(RunFormat.Dump.logits), s.count == 2 { k = max(k, s[1]) }
+        // Labels come from the file: a corrupt 2^31 must be named, not turned into 2^31 class names.
+        guard k <= DumpFile.maxClasses else {
+            throw LoupeError.invalidInput("\(path): the labels or logits imply \(k) classes, more than the \(DumpFile.maxClasses) "
+                                          + "Loupe reads; /probe/labels must hold class indices 0…K-1")
+        }
         return (0..<k).map { "class \($0)" }
     }
 
