@@ -41,10 +41,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
+        // The seed study behind `loupe demo`: plan, data, pipeline, findings and report (no product).
+        .target(name: "Study", dependencies: ["LoupeCore", "Train", "Probe", "Analyzers"], swiftSettings: v5),
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench",
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore"], swiftSettings: v5),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import CLISupport
 import Foundation
 import LoupeCore
+import Study
 import Train
 
 /// `loupe demo`: the whole study on built-in synthetic data, ending in a report.

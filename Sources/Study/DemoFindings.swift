@@ -2,8 +2,8 @@ import Analyzers
 import Foundation
 
 /// The report's four findings, each a sentence computed from the numbers, never written in advance.
-struct DemoFindings {
-    struct Finding {
+public struct DemoFindings {
+    public struct Finding {
         var letter: String
         var question: String
         var holds: Bool
@@ -16,7 +16,7 @@ struct DemoFindings {
         var verdict: String { measurable ? (holds ? "holds" : "does not hold on this run") : "not measurable on this data" }
 
         /// One terminal line: the verdict, then the first sentence of the text without markdown.
-        var line: String {
+        public var line: String {
             let plain = text.replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "`", with: "")
             let first = plain.range(of: ". ").map { String(plain[..<$0.lowerBound]) + "." } ?? plain
             return "(\(letter)) \(verdict): \(first)"

@@ -6,22 +6,30 @@ import Train
 
 /// `loupe demo` end to end: pretrain (or reuse) a backbone, train scratch and transfer runs with dumps,
 /// probe the last checkpoints with the `prob` target, run every analyzer and write the report.
-struct DemoPipeline {
-    var plan: DemoPlan
-    var runsFolder: String
-    var out: String
-    var pretrained: String?
-    var quiet: Bool
+public struct DemoPipeline {
+    public var plan: DemoPlan
+    public var runsFolder: String
+    public var out: String
+    public var pretrained: String?
+    public var quiet: Bool
 
-    struct Outcome {
-        var scratch: String
-        var finetune: String
-        var report: String
-        var seconds: Double
-        var findings: [DemoFindings.Finding]
+    public init(plan: DemoPlan, runsFolder: String, out: String, pretrained: String?, quiet: Bool) {
+        self.plan = plan
+        self.runsFolder = runsFolder
+        self.out = out
+        self.pretrained = pretrained
+        self.quiet = quiet
     }
 
-    func run() throws -> Outcome {
+    public struct Outcome {
+        public var scratch: String
+        public var finetune: String
+        public var report: String
+        public var seconds: Double
+        public var findings: [DemoFindings.Finding]
+    }
+
+    public func run() throws -> Outcome {
         let steps = DemoSteps([
             .init(title: pretrained == nil ? "Pretrain ResNet-18 on the source classes" : "Load the given ResNet-18 weights",
                   weight: pretrained == nil ? Double(plan.sourcePerClass * 12 * plan.sourceEpochs) / 60 : 1),
@@ -81,7 +89,7 @@ struct DemoPipeline {
     }
 
     /// Where the demo caches its pretrained backbone ($XDG_CACHE_HOME/loupe or ~/.cache/loupe).
-    static var cacheFolder: String {
+    public static var cacheFolder: String {
         let env = ProcessInfo.processInfo.environment
         if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/loupe" }
         return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/loupe"
