@@ -27,6 +27,7 @@ public struct DemoPipeline {
         public var report: String
         public var seconds: Double
         public var findings: [DemoFindings.Finding]
+        public var backbone: Backbone
     }
 
     public func run() throws -> Outcome {
@@ -50,7 +51,7 @@ public struct DemoPipeline {
 
         steps.begin(2, note: "\(plan.finetuneEpochs) epochs, SGD")
         let finetune = runsFolder + "/pretrained"
-        try train(plan.finetuneConfig(pretrained: backbone), into: finetune)
+        try train(plan.finetuneConfig(pretrained: backbone.path), into: finetune)
 
         steps.begin(3)
         var probes: [String: [String: String]] = [:]
@@ -64,28 +65,34 @@ public struct DemoPipeline {
         steps.begin(5)
         let (report, findings) = try DemoReport(plan: plan, out: out, runs: [("scratch", scratch), ("pretrained", finetune)], analyses: analyses,
                                                 backbone: backbone, seconds: steps.elapsed).write()
-        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed, findings: findings)
+        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed, findings: findings, backbone: backbone)
     }
 
     /// Relative cost of one image against the demo's default 64 px.
     var pixelScale: Double { Double(plan.imageSize * plan.imageSize) / (64 * 64) }
 
-    /// The pretrained ResNet-18: `--pretrained`, the cache, or a new source training run (then cached).
-    func pretrainedBackbone() throws -> String {
-        if let pretrained { return pretrained }
+    /// The pretrained ResNet-18: `--pretrained`, the cache, or a new source training run (then cached,
+    /// with its metrics.csv beside it so a cached backbone still reports its source accuracy).
+    func pretrainedBackbone() throws -> Backbone {
+        if let pretrained {
+            return Backbone(path: pretrained, note: "given with --pretrained; its accuracy on its own source task is not measured here")
+        }
         let cacheFolder = DemoPipeline.cacheFolder + "/pretrained"
         let cached = cacheFolder + "/resnet18-source-\(plan.sourceCacheKey).h5"
+        let metrics = Backbone.metricsPath(cached)
         if FileManager.default.fileExists(atPath: cached) {
             if !quiet { FileHandle.standardError.write(Data("using the cached backbone \(cached)\n".utf8)) }
-            return cached
+            return Backbone(path: cached, metricsFile: metrics)
         }
         let source = runsFolder + "/source"
         try train(plan.sourceConfig, into: source)
         let last = RunDirectory(source).checkpointEpochs().last!
         try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
+        // The metrics first: whenever the cached weights exist, their source accuracy does too.
+        try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).metricsPath)), to: metrics)
         let data = try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).checkpointPath(epoch: last)))
         try AtomicFile.write(data, to: cached)
-        return cached
+        return Backbone(path: cached, metricsFile: metrics)
     }
 
     /// Where the demo caches its pretrained backbone ($XDG_CACHE_HOME/loupe or ~/.cache/loupe).

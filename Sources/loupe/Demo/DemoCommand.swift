@@ -85,6 +85,7 @@ struct DemoCommand: ParsableCommand {
             print("findings:")
             for finding in outcome.findings { print("  " + finding.line) }
             print("""
+            backbone: \(outcome.backbone.path) (\(outcome.backbone.accuracyText))
             report:   \(outcome.report)
             notebook: \(out)/report.ipynb
             runs:     \(outcome.scratch), \(outcome.finetune)
