@@ -39,6 +39,6 @@ public struct Backbone: Sendable {
     /// "0.853 (source validation accuracy after 6 epochs)" or the reason there is none.
     public var accuracyText: String {
         guard let sourceAccuracy else { return note }
-        return String(format: "%.3f", sourceAccuracy) + " validation accuracy on its source classes" + (sourceEpochs.map { " after \($0) epochs" } ?? "")
+        return String(format: "%.3f", sourceAccuracy) + " validation accuracy on its source classes" + (sourceEpochs.map { " after \($0) epoch\($0 == 1 ? "" : "s")" } ?? "")
     }
 }

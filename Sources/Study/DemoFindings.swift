@@ -151,13 +151,13 @@ public struct DemoFindings {
         default: "Not shown that the \(runs.0) embedding is \(what) than the \(runs.1) one"
         }
         var text = "\(sentence): the paired difference of leave-one-out 10-NN accuracies is \(effect.formatted(level: bootstrap.level)) "
-            + "(\(f(knn.0)) vs \(f(knn.1))). \(nmiName.prefix(1).uppercased() + nmiName.dropFirst()): \(f(nmi.0)) vs \(f(nmi.1))"
+            + "(\(runs.0) \(f(knn.0)) vs \(runs.1) \(f(knn.1))). \(nmiName.prefix(1).uppercased() + nmiName.dropFirst()): \(runs.0) \(f(nmi.0)) vs \(runs.1) \(f(nmi.1))"
             + (nmiDiff.map { String(format: " (difference %+.3f)", $0) } ?? "") + "."
         if disagree {
             text += " **The two metrics disagree**: the NMI points the other way. The verdict rests on the k-NN accuracy, which judges each sample's neighbours directly; the NMI depends on one k-means partition."
         }
         text += " *Rule*: \(rule)"
-        let also = "NMI \(f(nmi.0)) vs \(f(nmi.1))" + (disagree ? " (disagrees)" : "")
+        let also = "NMI \(runs.0) \(f(nmi.0)) vs \(runs.1) \(f(nmi.1))" + (disagree ? " (disagrees)" : "")
         return Finding(letter: letter, question: question, verdict: verdict, effect: effect, rule: rule, text: text, also: also,
                        numbers: Self.numbers(numbers, effect: effect), level: bootstrap.level)
     }
