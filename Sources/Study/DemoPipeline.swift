@@ -113,6 +113,8 @@ public struct DemoPipeline {
         }
         let training = try ProbedTraining(config: config, run: run)
         training.trainer.quiet = quiet
+        // The study reads only the dumps and the last checkpoint; the dumped epochs' checkpoints stay for resume.
+        training.trainer.keepCheckpoints = .dumped
         try training.run()
     }
 
