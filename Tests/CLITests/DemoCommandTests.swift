@@ -55,6 +55,7 @@ struct DemoCommandTests {
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("Findings") && html.contains("95 % CI") && html.contains("validation accuracy on its source classes"))
         #expect(!html.contains("src=\"http"))  // self-contained
+        #expect(html.utf8.count < 5_000_000, "report.html is \(html.utf8.count) bytes")
         #expect(!html.contains("✅") && !html.contains("❌"))  // emoji Chromium on Debian draws as empty boxes
 
         // The terminal says what the study found, one line a finding, before the paths.
