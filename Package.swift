@@ -43,10 +43,12 @@ let package = Package(
             swiftSettings: v5),
         // Fuzz targets for every file reader (make fuzz); an ordinary build replays saved inputs.
         .executableTarget(name: "loupe-fuzz", dependencies: ["LoupeCore", "Train", "Analyzers"], path: "Sources/LoupeFuzz", swiftSettings: v5),
+        // The seed study behind `loupe demo`: plan, data, pipeline, findings and report (no product).
+        .target(name: "Study", dependencies: ["LoupeCore", "Train", "Probe", "Analyzers"], swiftSettings: v5),
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench",
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore"], swiftSettings: v5),
     ]
 )

@@ -79,6 +79,24 @@ extension Image {
         return out.prefix(size)
     }
 
+    /// Encodes as baseline JPEG at `quality` (1–100), 4:4:4 so thin coloured lines keep their colour; gray
+    /// stays gray and alpha is composited onto white (JPEG has none).
+    public func jpegData(quality: Int = 88) throws -> Data {
+        let source = channels == 1 ? self : rgb()
+        guard let handle = tjInitCompress() else { throw LoupeError.format(path: "jpeg", message: "TurboJPEG could not start") }
+        defer { tjDestroy(handle) }
+        var buffer: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        let gray = source.channels == 1
+        let status = source.pixels.withUnsafeBufferPointer { src in
+            tjCompress2(handle, src.baseAddress, Int32(width), 0, Int32(height), Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), &buffer, &size,
+                        Int32(gray ? TJSAMP_GRAY.rawValue : TJSAMP_444.rawValue), Int32(min(max(quality, 1), 100)), 0)
+        }
+        defer { if let buffer { tjFree(buffer) } }
+        guard status == 0, let buffer else { throw LoupeError.format(path: "jpeg", message: "JPEG: " + String(cString: tjGetErrorStr2(handle))) }
+        return Data(bytes: buffer, count: Int(size))
+    }
+
     /// Writes a PNG crash-safe.
     public func writePNG(_ path: String) throws {
         try AtomicFile.write(try pngData(), to: path)

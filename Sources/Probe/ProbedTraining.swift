@@ -52,8 +52,10 @@ public final class ProbedTraining {
     /// Resumes a run from wherever it stopped (dumps continue at the configured epochs); `announce`
     /// gets one line saying where it was taken up, before any work.
     @discardableResult
-    public static func resume(_ run: RunDirectory, announce: (String) -> Void = { _ in }) throws -> Trainer.ResumePoint {
+    public static func resume(_ run: RunDirectory, keepCheckpoints: CheckpointRetention = .all,
+                              announce: (String) -> Void = { _ in }) throws -> Trainer.ResumePoint {
         let trainer = try Trainer.resume(run)
+        trainer.keepCheckpoints = keepCheckpoints
         let config = trainer.config
         switch trainer.resumePoint ?? .start {
         case .start:

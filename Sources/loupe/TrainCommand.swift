@@ -9,11 +9,13 @@ import Train
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train LittleConv from scratch or ResNet-18 by transfer learning; checkpoint every epoch, dump probes.",
+        abstract: "Train LittleConv from scratch or ResNet-18 by transfer learning; checkpoint every epoch (--keep-checkpoints decides which stay), dump probes.",
         discussion: """
         Writes RUN_DIR/config.json, metrics.csv, checkpoints/epoch-NNNN.h5 and dumps/epoch-NNNN.h5
         (docs/run-format.md). Kill it at any moment: --resume continues from the last complete checkpoint
         (or from epoch 0 if none was written yet), and on a finished run says so and exits 0.
+
+        Checkpoints (--keep-checkpoints): `dumped` (default) keeps the checkpoints of the --dump-epochs and the newest one, so --resume works and a missing dump can be written again; `N` keeps the newest N; `all` keeps every epoch's. An older checkpoint is removed only after the newer one is complete.
 
         Examples:
           loupe train --model littleconv --data synthetic --epochs 16 --out runs/scratch
@@ -21,6 +23,7 @@ struct TrainCommand: ParsableCommand {
                       --pretrained resnet18.safetensors --optimizer sgd --lr 0.01 --out runs/ft
           loupe train --model littleconv --data fashion-mnist --epochs 10 --dump-epochs 0,5,10 --out runs/fm
           loupe train --model littleconv --data fashion-mnist --classes 1,3,5,7,9 --per-class 100 --out runs/fm-odd
+          loupe train --model littleconv --epochs 30 --keep-checkpoints all --out runs/every-epoch
           loupe train --resume runs/scratch
         """)
 
@@ -55,8 +58,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dump compression: none or deflate[1-9].") var compression = "none"
     @Option(help: "Run directory to create.") var out: String?
     @Option(help: "Continue the run in this directory from its last complete checkpoint.") var resume: String?
+    @Option(help: "Checkpoints to keep: dumped (the dump epochs' and the newest), N (the newest N) or all.") var keepCheckpoints = "dumped"
 
     func validate() throws {
+        do { _ = try CheckpointRetention(parsing: keepCheckpoints) } catch { throw ValidationError("\(error)") }
         if resume != nil { return }
         guard out != nil else { throw ValidationError("--out RUN_DIR is required (or --resume RUN_DIR)") }
         guard ProbeTarget(rawValue: target) != nil else {
@@ -106,10 +111,13 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let keep = try CheckpointRetention(parsing: keepCheckpoints)
             if let resume {
-                try ProbedTraining.resume(RunDirectory(resume)) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+                try ProbedTraining.resume(RunDirectory(resume), keepCheckpoints: keep) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             } else {
-                try ProbedTraining(config: try makeConfig(), run: RunDirectory(out!)).run()
+                let training = try ProbedTraining(config: try makeConfig(), run: RunDirectory(out!))
+                training.trainer.keepCheckpoints = keep
+                try training.run()
             }
         }
     }

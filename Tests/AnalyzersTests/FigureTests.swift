@@ -73,6 +73,59 @@ import Testing
         _ = try decoded(gpng)
     }
 
+    /// Columns of `img` (rows `rows`) that hold dark ink, e.g. title text.
+    func inkColumns(_ img: Image, rows: Range<Int>) -> [Int] {
+        (0..<img.width).filter { x in rows.contains { y in
+            let i = (y * img.width + x) * img.channels
+            return Int(img.pixels[i]) + Int(img.pixels[i + 1]) + Int(img.pixels[i + 2]) < 200
+        } }
+    }
+
+    @Test("a long heat-map title over a narrow map stays inside the canvas (it was centred on the cells and ran off the left edge)")
+    func heatmapTitleFits() throws {
+        var h = HeatmapChart(title: "Samples with zero or vanishing gradient at every recorded layer", xLabel: "epoch", yLabel: "layer",
+                             values: [0.1, 0.2, 0.3, 0.4], rowLabels: ["layer1", "layer2", "layer3", "layer4"], columnLabels: ["16"])
+        h.colorbarLabel = "share of samples with zero or vanishing gradients, at the last epoch"
+        let png = try FigureRenderer.render([h, h], columns: 2, panelSize: (380, 300), scale: 1)
+        try keep("heatmap-long-title.png", png)
+        let img = try decoded(png)
+        let title = inkColumns(img, rows: 4..<24)
+        #expect(!title.isEmpty, "no title drawn")
+        // Ink stays clear of the canvas edges and of the border between the two panels.
+        #expect(title.allSatisfy { $0 >= 2 && $0 <= img.width - 3 && !(378...381).contains($0) }, "title ink at columns \(title.prefix(3))…\(title.suffix(3))")
+    }
+
+    @Test("a vertical line's label near the right edge goes left of the line; elsewhere right of it")
+    func lineLabelFits() {
+        let frame = Rect(50, 20, 400, 300)
+        let right = ScatterChart.labelAnchor(lineX: 440, labelWidth: 80, frame: frame)
+        #expect(right.h == .right && right.x == 437)
+        let left = ScatterChart.labelAnchor(lineX: 100, labelWidth: 80, frame: frame)
+        #expect(left.h == .left && left.x == 103)
+    }
+
+    @Test("a margin figure with its p = 1 line near the largest margin keeps the label inside the plot")
+    func marginLabelInside() throws {
+        func render(_ label: String) throws -> Image {
+            var chart = ScatterChart(title: "Logit margin vs gradient size", xLabel: "logit margin", yLabel: "log10 max |gradient|",
+                                     x: [0, 5, 10, 15.5], y: [-2, -3, -5, -8], colors: [RGB](repeating: RGB(0.2, 0.4, 0.8), count: 4))
+            chart.verticalLines = [(16, label)]
+            let png = try FigureRenderer.render([chart], panelSize: (400, 300), scale: 1)
+            try keep("margin-label\(label.isEmpty ? "-none" : "").png", png)
+            return try decoded(png)
+        }
+        let with = try render("p = 1 in float32"), without = try render("")
+        // The label's ink is what differs; the line sits at the plot's right edge (the x range is padded to 16).
+        let ink = (0..<with.width).filter { x in (0..<with.height).contains { y in
+            let i = (y * with.width + x) * 3
+            return (0..<3).contains { abs(Int(with.pixels[i + $0]) - Int(without.pixels[i + $0])) > 40 }
+        } }
+        #expect(ink.count > 20, "no label drawn")
+        // Fully drawn: at least as wide as the text needs (a clipped label loses most of its columns).
+        #expect((ink.max() ?? 0) - (ink.min() ?? 0) > 60, "label columns \(ink.min() ?? 0)…\(ink.max() ?? 0)")
+        #expect((ink.max() ?? 0) < with.width - 10, "label ink reaches column \(ink.max() ?? 0) of \(with.width)")
+    }
+
     @Test func colormapsMatchPublishedEndpoints() {
         // viridis starts dark purple and ends yellow; inferno starts near black and ends pale yellow.
         #expect(Colormap.viridis.color(0) == RGB(0.267004, 0.004874, 0.329415))

@@ -39,9 +39,23 @@ struct DemoCommandTests {
             let stored = try storedKNN(file)
             #expect(abs(stored - a["knn_class_\(run)"]!) < 1e-9, "\(run): report \(a["knn_class_\(run)"]!) vs result.h5 \(stored)")
         }
+        // (a)'s effect is the paired difference of the per-sample k-NN indicators: the accuracies' difference.
+        #expect(abs(a["effect"]! - (a["knn_class_pretrained"]! - a["knn_class_scratch"]!)) < 1e-9, "\(a)")
+        #expect(a["effect_ci_lower"]! <= a["effect"]! && a["effect"]! <= a["effect_ci_upper"]!)
+        for letter in ["a", "b", "c", "d"] {
+            let finding = findings[letter] as! [String: Any]
+            #expect(["holds", "not shown", "contradicted", "not measurable"].contains(finding["verdict"] as? String ?? ""), "\(finding)")
+        }
+        // The bootstrap's seed and resamples, and the backbone's source accuracy, are recorded.
+        let bootstrap = summary["bootstrap"] as! [String: Any]
+        #expect(bootstrap["seed"] as? Int == 0 && (bootstrap["resamples"] as? Int ?? 0) >= 1000)
+        let backbone = summary["backbone"] as! [String: Any]
+        let accuracy = try #require(backbone["source_validation_accuracy"] as? Double, "\(backbone)")
+        #expect(accuracy >= 0 && accuracy <= 1)
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
-        #expect(html.contains("Findings"))
+        #expect(html.contains("Findings") && html.contains("95 % CI") && html.contains("validation accuracy on its source classes"))
         #expect(!html.contains("src=\"http"))  // self-contained
+        #expect(html.utf8.count < 5_000_000, "report.html is \(html.utf8.count) bytes")
         #expect(!html.contains("✅") && !html.contains("❌"))  // emoji Chromium on Debian draws as empty boxes
 
         // The terminal says what the study found, one line a finding, before the paths.
@@ -51,8 +65,11 @@ struct DemoCommandTests {
         #expect(found < report)
         for (k, letter) in ["a", "b", "c", "d"].enumerated() {
             let line = lines[found + 1 + k]
-            #expect(line.hasPrefix("  (\(letter)) ") && (line.contains(") holds: ") || line.contains("does not hold") || line.contains("not measurable")), "\(line)")
-            #expect(!line.contains("**"), "\(line)")
+            #expect(line.hasPrefix("  (\(letter)) "), "\(line)")
+            let verdict = ["holds", "not shown", "contradicted", "not measurable"].first { line.hasPrefix("  (\(letter)) \($0): ") }
+            #expect(verdict != nil, "\(line)")
+            if verdict != "not measurable" { #expect(line.contains("95 % CI"), "\(line)") }
+            #expect(!line.contains("**") && !line.contains("`"), "\(line)")
         }
     }
 

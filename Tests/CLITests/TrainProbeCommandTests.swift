@@ -16,6 +16,8 @@ struct TrainProbeCommandTests {
         #expect(FileManager.default.fileExists(atPath: run + "/dumps/epoch-0000.h5"))
         #expect(FileManager.default.fileExists(atPath: run + "/dumps/epoch-0002.h5"))
         #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/epoch-0002.h5"))
+        // --keep-checkpoints dumped (the default): epoch 1 was neither dumped nor the newest.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { !$0.hasPrefix(".") } == ["epoch-0002.h5"])
 
         let checkpoint = run + "/checkpoints/epoch-0002.h5"
         let list = try loupe(["probe", "--checkpoint", checkpoint, "--list-layers"])
@@ -70,10 +72,20 @@ struct TrainProbeCommandTests {
         (["--model", "resnet18", "--image-size", "16", "--out", "/tmp/x"], "too small"),
         (["--epochs", "3"], "--out"),
         (["--out", "/tmp/x", "--data", "folder:/definitely/not/here"], "/definitely/not/here"),
+        (["--out", "/tmp/x", "--keep-checkpoints", "0"], "--keep-checkpoints"),
+        (["--resume", "/tmp/x", "--keep-checkpoints", "some"], "dumped or all"),
     ])
     func badOptions(arguments: [String], mention: String) throws {
         let result = try loupe(["train"] + arguments)
         #expect(result.status != 0)
         #expect(result.err.contains(mention), "\(result.err)")
+    }
+
+    @Test("train --help says what --keep-checkpoints keeps")
+    func keepCheckpointsHelp() throws {
+        let help = try loupe(["train", "--help"])
+        #expect(help.status == 0)
+        let text = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // the help wraps at the terminal width
+        #expect(text.contains("--keep-checkpoints <keep-checkpoints>") && text.contains("`dumped` (default) keeps the checkpoints of the --dump-epochs and the newest one"), "\(help.out)")
     }
 }

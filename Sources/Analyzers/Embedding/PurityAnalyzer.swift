@@ -182,11 +182,14 @@ public struct PurityAnalyzer: Analyzer {
         progress.finish()
         guard kmeans.labels.count == n else { throw LoupeError.invalidInput("internal: k-means returned \(kmeans.labels.count) labels for \(n) samples") }
 
-        func metrics(_ truth: [Int]) -> [String: Double] {
+        // Per-row k-NN correctness, kept for bootstrap intervals over samples; the accuracy is its mean.
+        let correctByClass = ClusterMetrics.knnCorrect(x, n: n, d: d, labels: labels, k: knn)
+        let correctByNuisance = nuisance.flatMap { ClusterMetrics.knnCorrect(x, n: n, d: d, labels: $0, k: knn) }
+        func metrics(_ truth: [Int], _ correct: [Bool]?) -> [String: Double] {
             ["purity": ClusterMetrics.purity(labels: truth, clusters: kmeans.labels),
              "nmi": ClusterMetrics.normalizedMutualInformation(truth, kmeans.labels),
              "ari": ClusterMetrics.adjustedRandIndex(truth, kmeans.labels),
-             "knn_accuracy": ClusterMetrics.knnAccuracy(x, n: n, d: d, labels: truth, k: knn),
+             "knn_accuracy": correct.map { c in Double(c.filter { $0 }.count) / Double(n) } ?? .nan,
              "silhouette": ClusterMetrics.silhouette(x, n: n, d: d, labels: truth)]
         }
         var trust = Double.nan
@@ -195,11 +198,17 @@ public struct PurityAnalyzer: Analyzer {
             trust = ClusterMetrics.trustworthiness(high: x, dHigh: d, low: map.scores, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)))
         }
         let s = Scores(epoch: dump.epoch, run: dump.run, samples: n, dropped: features.dropped.count, k: k, nuisance: nuisanceName,
-                       byClass: metrics(labels), byNuisance: nuisance.map(metrics), trustworthiness: trust, inertia: kmeans.inertia)
+                       byClass: metrics(labels, correctByClass), byNuisance: nuisance.map { metrics($0, correctByNuisance) }, trustworthiness: trust, inertia: kmeans.inertia)
         if let note = features.droppedNote(ids: try dump.ids(), file: dump.path) { out.markdown("**Left out** (\(dump.label)): " + note); out.warn(note) }
         out.add(.ints(group + "/kmeans_labels", kmeans.labels, "k-means cluster per kept row"))
         if let nuisance, let nuisanceName { out.add(.ints(group + "/nuisance_groups", nuisance, "\(nuisanceName) group per kept row (k-means of the RGB)")) }
         out.add(.ints(group + "/kept_rows", features.kept, "file rows used"))
+        if let correctByClass {
+            out.add(.ints(group + "/knn_correct_class", correctByClass.map { $0 ? 1 : 0 }, "per kept row: 1 if its leave-one-out \(knn)-NN vote gives its class (mean = knn_accuracy by class)"))
+        }
+        if let correctByNuisance, let nuisanceName {
+            out.add(.ints(group + "/knn_correct_colour", correctByNuisance.map { $0 ? 1 : 0 }, "per kept row: 1 if its leave-one-out \(knn)-NN vote gives its \(nuisanceName) group (mean = knn_accuracy by colour)"))
+        }
         out.add(.doubles(group + "/class_metrics", Scores.metrics.map { s.byClass[$0]! }, "against the classes: " + Scores.metrics.joined(separator: ", ")))
         if let byNuisance = s.byNuisance, let nuisanceName {
             out.add(.doubles(group + "/colour_metrics", Scores.metrics.map { byNuisance[$0]! }, "against the \(nuisanceName) groups: " + Scores.metrics.joined(separator: ", ")))

@@ -7,6 +7,9 @@ public struct Rect: Sendable, Equatable {
     public var width: Double
     public var height: Double
 
+    /// The longest vertical text centred at `y` that stays inside (2 points of margin each side).
+    func span(around y: Double) -> Double { max(0, 2 * min(y - self.y, maxY - y) - 4) }
+
     public init(_ x: Double, _ y: Double, _ width: Double, _ height: Double) {
         self.x = x
         self.y = y
@@ -80,13 +83,14 @@ struct Axes {
             c.text(label, x: frame.x - 6, y: py(t), size: Style.tick, h: .right, v: .middle, color: Style.spine)
         }
         if !xLabel.isEmpty {
-            c.text(xLabel, x: frame.x + frame.width / 2, y: frame.maxY + Style.tick + 12, size: Style.label, h: .center, v: .top)
+            c.centredText(xLabel, x: frame.x + frame.width / 2, y: frame.maxY + Style.tick + 12, within: outer.x + 2, outer.maxX - 2, size: Style.label)
         }
         if !yLabel.isEmpty {
-            c.text(yLabel, x: outer.x + 4, y: frame.y + frame.height / 2, size: Style.label, h: .center, v: .top, rotation: Double.pi / 2)
+            let fit = c.fitted(yLabel, span: outer.span(around: frame.y + frame.height / 2), size: Style.label)
+            c.text(fit.text, x: outer.x + 4, y: frame.y + frame.height / 2, size: fit.size, h: .center, v: .top, rotation: Double.pi / 2)
         }
         if !title.isEmpty {
-            c.text(title, x: frame.x + frame.width / 2, y: outer.y + 6, size: Style.title, h: .center, v: .top, bold: true)
+            c.centredText(title, x: frame.x + frame.width / 2, y: outer.y + 6, within: outer.x + 2, outer.maxX - 2, size: Style.title, bold: true)
         }
     }
 }

@@ -123,6 +123,29 @@ public final class Canvas {
         return e.x_advance
     }
 
+    /// `text` made to fit `span` points: the size shrinks toward `minSize`, then the end gives way to "…".
+    public func fitted(_ text: String, span: Double, size: Double, minSize: Double = 7, bold: Bool = false) -> (text: String, size: Double, width: Double) {
+        var width = textWidth(text, size: size, bold: bold)
+        guard width > span, span > 0 else { return (text, size, width) }
+        let smaller = max(minSize, size * span / width)
+        width = textWidth(text, size: smaller, bold: bold)
+        var shown = text
+        while width > span, shown.count > 1 {
+            shown = String(shown.dropLast(shown.hasSuffix("…") ? 2 : 1)) + "…"
+            width = textWidth(shown, size: smaller, bold: bold)
+        }
+        return (shown, smaller, width)
+    }
+
+    /// Draws one line centred on `x` but wholly inside `left…right`: moved inward where it would cross an
+    /// edge, and shrunk (then shortened) where it is wider than the span, so no figure clips its titles.
+    public func centredText(_ text: String, x: Double, y: Double, within left: Double, _ right: Double, size: Double, v: VAlign = .top,
+                            bold: Bool = false, color: RGB = .black) {
+        let fit = fitted(text, span: right - left, size: size, bold: bold)
+        let centre = min(max(x, left + fit.width / 2), right - fit.width / 2)
+        self.text(fit.text, x: centre, y: y, size: fit.size, h: .center, v: v, bold: bold, color: color)
+    }
+
     /// Draws `text` anchored at (x, y), optionally rotated (radians, counter-clockwise positive like math).
     public func text(_ text: String, x: Double, y: Double, size: Double, h: HAlign = .left, v: VAlign = .baseline,
                      bold: Bool = false, color: RGB = .black, rotation: Double = 0) {

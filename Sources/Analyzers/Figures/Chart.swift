@@ -100,7 +100,7 @@ public enum FigureRenderer {
         let top = title == nil ? 0.0 : Style.title + 16
         let canvas = Canvas(width: panelSize.0 * Double(cols), height: panelSize.1 * Double(rows) + top, scale: scale)
         if let title {
-            canvas.text(title, x: canvas.width / 2, y: 8, size: Style.title + 1, h: .center, v: .top, bold: true)
+            canvas.centredText(title, x: canvas.width / 2, y: 8, within: 4, canvas.width - 4, size: Style.title + 1, bold: true)
         }
         for (i, chart) in charts.enumerated() {
             let r = i / cols, c = i % cols

@@ -81,18 +81,20 @@ public struct HeatmapChart: Chart {
             }
         }
         if !xLabel.isEmpty {
-            c.text(xLabel, x: frame.x + frame.width / 2, y: frame.maxY + bottomText + 2, size: Style.label, h: .center, v: .top)
+            c.centredText(xLabel, x: frame.x + frame.width / 2, y: frame.maxY + bottomText + 2, within: outer.x + 2, outer.maxX - 2, size: Style.label)
         }
         if !yLabel.isEmpty {
-            c.text(yLabel, x: outer.x + 2, y: frame.y + frame.height / 2, size: Style.label, h: .center, v: .top, rotation: Double.pi / 2)
+            let fit = c.fitted(yLabel, span: outer.span(around: frame.y + frame.height / 2), size: Style.label)
+            c.text(fit.text, x: outer.x + 2, y: frame.y + frame.height / 2, size: fit.size, h: .center, v: .top, rotation: Double.pi / 2)
         }
         if !title.isEmpty {
-            c.text(title, x: frame.x + frame.width / 2, y: outer.y + 6, size: Style.title, h: .center, v: .top, bold: true)
+            // Centred on the cells, but kept inside the panel: a long title over a narrow map must not run off the canvas.
+            c.centredText(title, x: frame.x + frame.width / 2, y: outer.y + 6, within: outer.x + 2, outer.maxX - 2, size: Style.title, bold: true)
         }
-        drawColorbar(on: c, x: frame.maxX + 12, y: frame.y, height: frame.height, range: r)
+        drawColorbar(on: c, x: frame.maxX + 12, y: frame.y, height: frame.height, range: r, panel: outer)
     }
 
-    func drawColorbar(on c: Canvas, x: Double, y: Double, height: Double, range r: ClosedRange<Double>) {
+    func drawColorbar(on c: Canvas, x: Double, y: Double, height: Double, range r: ClosedRange<Double>, panel: Rect) {
         let w = 11.0, steps = 128
         for s in 0..<steps {
             let t0 = Double(s) / Double(steps)
@@ -111,7 +113,8 @@ public struct HeatmapChart: Chart {
             c.text(label, x: x + w + 5, y: py, size: Style.tick - 0.5, v: .middle)
         }
         if !colorbarLabel.isEmpty {
-            c.text(colorbarLabel, x: x + w + 44, y: y + height / 2, size: Style.tick, h: .center, v: .top, rotation: Double.pi / 2)
+            let fit = c.fitted(colorbarLabel, span: panel.span(around: y + height / 2), size: Style.tick)
+            c.text(fit.text, x: x + w + 44, y: y + height / 2, size: fit.size, h: .center, v: .top, rotation: Double.pi / 2)
         }
     }
 }

@@ -45,7 +45,7 @@ public struct ImageGridChart: Chart {
         let gridWidth = Double(cols) * (cell + 4)
         let left = outer.x + rowText + max(0, (outer.width - rowText - gridWidth) / 2)
         if !title.isEmpty {
-            c.text(title, x: left + gridWidth / 2, y: outer.y + 6, size: Style.title, h: .center, v: .top, bold: true)
+            c.centredText(title, x: left + gridWidth / 2, y: outer.y + 6, within: outer.x + 2, outer.maxX - 2, size: Style.title, bold: true)
         }
         for (j, label) in columnLabels.enumerated() where j < cols {
             c.text(label, x: left + Double(j) * (cell + 4) + cell / 2, y: outer.y + top - 6, size: Style.label, h: .center, v: .bottom)

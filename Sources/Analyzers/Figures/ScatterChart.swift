@@ -52,7 +52,8 @@ public struct ScatterChart: Chart {
             c.dash([4, 3])
             c.segment(axes.px(line.x), frame.y, axes.px(line.x), frame.maxY)
             c.dash([])
-            c.text(line.label, x: axes.px(line.x) + 3, y: frame.y + 4, size: Style.caption, v: .top, color: Style.muted)
+            let anchor = ScatterChart.labelAnchor(lineX: axes.px(line.x), labelWidth: c.textWidth(line.label, size: Style.caption), frame: frame)
+            c.text(line.label, x: anchor.x, y: frame.y + 4, size: Style.caption, h: anchor.h, v: .top, color: Style.muted)
         }
         for line in horizontalLines where yr.contains(line.y) {
             c.setColor(Style.muted)
@@ -60,7 +61,8 @@ public struct ScatterChart: Chart {
             c.dash([4, 3])
             c.segment(frame.x, axes.py(line.y), frame.maxX, axes.py(line.y))
             c.dash([])
-            c.text(line.label, x: frame.x + 4, y: axes.py(line.y) - 3, size: Style.caption, color: Style.muted)
+            let fit = c.fitted(line.label, span: frame.width - 8, size: Style.caption)
+            c.text(fit.text, x: frame.x + 4, y: axes.py(line.y) - 3, size: fit.size, color: Style.muted)
         }
         for i in x.indices where x[i].isFinite && y[i].isFinite {
             let px = axes.px(x[i]), py = axes.py(y[i])
@@ -83,5 +85,11 @@ public struct ScatterChart: Chart {
         }
         c.restore()
         if !legend.isEmpty { Legend.draw(legend, on: c, x: frame.maxX + 8, y: frame.y, title: legendTitle) }
+    }
+
+    /// Where a vertical line's label goes: right of the line, or left of it (right-aligned) when it would
+    /// cross the plot's right edge, as `p = 1` near the largest margin did.
+    static func labelAnchor(lineX: Double, labelWidth: Double, frame: Rect) -> (x: Double, h: Canvas.HAlign) {
+        lineX + 3 + labelWidth <= frame.maxX - 2 || lineX - 3 - labelWidth < frame.x + 2 ? (lineX + 3, .left) : (lineX - 3, .right)
     }
 }

@@ -28,7 +28,7 @@ public struct SideBySideChart: Chart {
         let cols = min(columns, images.count)
         let rows = (images.count + cols - 1) / cols
         let top = title.isEmpty ? 4 : Style.title + 18
-        if !title.isEmpty { c.text(title, x: outer.x + outer.width / 2, y: outer.y + 6, size: Style.title + 1, h: .center, v: .top, bold: true) }
+        if !title.isEmpty { c.centredText(title, x: outer.x + outer.width / 2, y: outer.y + 6, within: outer.x + 2, outer.maxX - 2, size: Style.title + 1, bold: true) }
         let cellWidth = (outer.width - 4) / Double(cols)
         let cellHeight = (outer.height - top) / Double(rows)
         for (k, image) in images.enumerated() {

@@ -13,11 +13,19 @@ extension ClusterMetrics {
     /// Returns NaN for mismatched sizes, n < 2, k < 1, or NaN/Inf rows; k is clamped to n − 1.
     /// - Complexity: O(n²·d) (float64 GEMM blocks).
     public static func knnAccuracy(_ x: [Float], n: Int, d: Int, labels: [Int], k: Int = 10) -> Double {
+        guard let correct = knnCorrect(x, n: n, d: d, labels: labels, k: k) else { return .nan }
+        return Double(correct.filter { $0 }.count) / Double(n)
+    }
+
+    /// Per row, whether the leave-one-out k-NN vote of `knnAccuracy` (same neighbours, same tie rule)
+    /// predicts its label: the indicators whose mean is the accuracy, for bootstrap intervals over rows.
+    /// Returns nil where `knnAccuracy` returns NaN.
+    public static func knnCorrect(_ x: [Float], n: Int, d: Int, labels: [Int], k: Int = 10) -> [Bool]? {
         guard n >= 2, k >= 1, d >= 1, x.count == n * d, labels.count == n,
-              MatrixInput.badRows(x, n: n, d: d).isEmpty else { return .nan }
+              MatrixInput.badRows(x, n: n, d: d).isEmpty else { return nil }
         let kk = min(k, n - 1)
         let (indices, _) = NearestNeighbors.exactDouble(x, n: n, d: d, k: kk)
-        var correct = 0
+        var correct = [Bool](repeating: false, count: n)
         var votes: [Int: Int] = [:]
         for i in 0..<n {
             votes.removeAll(keepingCapacity: true)
@@ -31,12 +39,12 @@ extension ClusterMetrics {
             for e in 0..<kk {
                 let label = labels[Int(indices[i * kk + e])]
                 if votes[label] == top {
-                    if label == labels[i] { correct += 1 }
+                    correct[i] = label == labels[i]
                     break
                 }
             }
         }
-        return Double(correct) / Double(n)
+        return correct
     }
 
     /// Mean silhouette coefficient over all rows (euclidean): s = (b − a) / max(a, b), with a the mean distance

@@ -1,8 +1,10 @@
 import Foundation
+import LoupeCore
 
-/// report.html: one self-contained page that works offline — figures inline as base64 PNG, tables as
-/// HTML, and t-SNE/PCA maps as an inline SVG scatter whose points show the probe image and label on
-/// hover (plain JavaScript, no libraries, no network).
+/// report.html: one self-contained page that works offline — figures inline as base64 PNG (large ones
+/// as JPEG, see `embedded`), tables as HTML, and t-SNE/PCA maps as an inline SVG scatter whose points
+/// show the probe image and label on hover (plain JavaScript, no libraries, no network). The probe
+/// images of every map are stored once, as small JPEGs, however many maps show them.
 public enum HTMLReport {
     public static func render(_ report: Report) -> String {
         var body = "<header><h1>\(escape(report.title))</h1><p class=\"sub\">\(Markdown.inline(report.subtitle))</p>\n<dl>"
@@ -14,6 +16,7 @@ public enum HTMLReport {
             body += "<aside class=\"notes\"><b>Notes from reading the inputs</b><ul>" + report.notes.map { "<li>\(Markdown.inline($0))</li>" }.joined() + "</ul></aside>\n"
         }
         var mapIndex = 0
+        var thumbs = Thumbnails()
         for block in report.blocks {
             switch block {
             case .markdown(let text): body += "<section>" + Markdown.html(text) + "</section>\n"
@@ -22,9 +25,10 @@ public enum HTMLReport {
             case .table(let t): body += table(t)
             case .figure(let f):
                 body += "<figure><figcaption><b>\(escape(f.title))</b>\(f.caption.isEmpty ? "" : " — " + Markdown.inline(f.caption))</figcaption>"
-                body += "<img alt=\"\(escape(f.title))\" src=\"data:image/png;base64,\(f.png.base64EncodedString())\"></figure>\n"
+                let image = embedded(f.png)
+                body += "<img alt=\"\(escape(f.title))\" src=\"data:\(image.mime);base64,\(image.data.base64EncodedString())\"></figure>\n"
             case .interactive(let map):
-                body += interactive(map, index: mapIndex)
+                body += interactive(map, index: mapIndex, thumbs: &thumbs)
                 mapIndex += 1
             }
         }
@@ -40,7 +44,7 @@ public enum HTMLReport {
         <body>
         \(body)
         <div id="tip" class="tip"></div>
-        \(mapIndex > 0 ? "<script>\(script)</script>" : "")
+        \(mapIndex > 0 ? "<script type=\"application/json\" id=\"thumbs-data\">\(JSONValue.strings(thumbs.uris).serialized())</script>\n<script>\(script)</script>" : "")
         </body></html>
 
         """
@@ -53,8 +57,37 @@ public enum HTMLReport {
         return s + "</tbody></table></section>\n"
     }
 
-    /// A scatter whose data (positions, categories, labels, thumbnails) sits in a JSON block beside it.
-    static func interactive(_ map: InteractiveMap, index: Int) -> String {
+    /// Figures above this size are embedded as JPEG when that is smaller: heat maps, image grids and
+    /// thumbnail maps shrink several times, line charts (small PNGs) stay crisp. The PNGs themselves stay
+    /// beside the report (figures/, or the analyzer's folder) at full quality.
+    public static let jpegAbove = 120_000
+
+    /// A figure's bytes as the page embeds them: the PNG, or a JPEG (quality 85) of it when it is large.
+    public static func embedded(_ png: Data) -> (mime: String, data: Data) {
+        // A PNG that does not decode or encode stays as it is: only the page grows.
+        guard png.count > jpegAbove, let image = try? Image.decode(png, name: "figure"), let jpeg = try? image.jpegData(quality: 85),
+              jpeg.count < png.count else { return ("image/png", png) }
+        return ("image/jpeg", jpeg)
+    }
+
+    /// The probe images of every map on the page, each stored once as a data URI.
+    struct Thumbnails {
+        var uris: [String] = []
+        var index: [Data: Int] = [:]
+
+        /// The shared index of a thumbnail (-1 for none), re-encoded as JPEG when that is smaller.
+        mutating func add(_ png: Data) -> Int {
+            guard !png.isEmpty else { return -1 }
+            if let known = index[png] { return known }
+            let jpeg = (try? Image.decode(png, name: "thumbnail").jpegData(quality: 85)).flatMap { $0.count < png.count ? $0 : nil }
+            uris.append(jpeg.map { "data:image/jpeg;base64," + $0.base64EncodedString() } ?? "data:image/png;base64," + png.base64EncodedString())
+            index[png] = uris.count - 1
+            return uris.count - 1
+        }
+    }
+
+    /// A scatter whose data (positions, categories, labels, thumbnail indices) sits in a JSON block beside it.
+    static func interactive(_ map: InteractiveMap, index: Int, thumbs: inout Thumbnails) -> String {
         let data: JSONValue = .object([
             ("title", .string(map.title)),
             ("x", .array(map.x.map { .double(Double($0)) })),
@@ -62,7 +95,7 @@ public enum HTMLReport {
             ("c", .ints(map.category)),
             ("names", .strings(map.categoryNames)),
             ("labels", .strings(map.labels)),
-            ("thumbs", .strings(map.thumbnails.map { $0.base64EncodedString() })),
+            ("thumbs", .ints(map.thumbnails.map { thumbs.add($0) })),
             ("palette", .strings(Palette.hexColors(count: max(map.categoryNames.count, 1)))),
         ])
         return """
@@ -105,7 +138,7 @@ public enum HTMLReport {
     /// Draws every `.mapwrap` from its JSON block as SVG; hovering a point fills the tooltip.
     static let script = """
     (function(){
-    var NS="http://www.w3.org/2000/svg",tip=document.getElementById("tip");
+    var NS="http://www.w3.org/2000/svg",tip=document.getElementById("tip"),TH=JSON.parse(document.getElementById("thumbs-data").textContent);
     function el(n,a,p){var e=document.createElementNS(NS,n);for(var k in a)e.setAttribute(k,a[k]);if(p)p.appendChild(e);return e;}
     function ticks(lo,hi,n){var span=hi-lo||1,step=Math.pow(10,Math.floor(Math.log10(span/n))),err=span/n/step;
      if(err>=7.5)step*=10;else if(err>=3.5)step*=5;else if(err>=1.5)step*=2;var t=[];for(var v=Math.ceil(lo/step)*step;v<=hi+1e-9*span;v+=step)t.push(+v.toPrecision(12));return t;}
@@ -124,7 +157,7 @@ public enum HTMLReport {
      d.x.forEach(function(v,i){if(v===null||d.y[i]===null)return;
       var c=el("circle",{cx:sx(v),cy:sy(d.y[i]),r:4.5,fill:d.palette[d.c[i]%d.palette.length],"fill-opacity":0.85,stroke:"#fff","stroke-width":0.6},g);
       c.addEventListener("mouseenter",function(ev){c.setAttribute("r",7);c.setAttribute("stroke","#000");
-       tip.innerHTML=(d.thumbs[i]?"<img src=\\"data:image/png;base64,"+d.thumbs[i]+"\\">":"")+"<b></b>";tip.lastChild.textContent=d.labels[i];tip.style.display="block";});
+       tip.innerHTML=(d.thumbs[i]>=0?"<img src=\\""+TH[d.thumbs[i]]+"\\">":"")+"<b></b>";tip.lastChild.textContent=d.labels[i];tip.style.display="block";});
       c.addEventListener("mousemove",function(ev){tip.style.left=(ev.clientX+14)+"px";tip.style.top=(ev.clientY+14)+"px";});
       c.addEventListener("mouseleave",function(){c.setAttribute("r",4.5);c.setAttribute("stroke","#fff");tip.style.display="none";});});
      var lg=el("g",{"class":"legend"},svg);

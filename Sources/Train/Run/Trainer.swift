@@ -24,6 +24,8 @@ public final class Trainer {
     public var epochHook: ((Trainer, Int) throws -> Void)?
     /// Suppresses progress output (tests).
     public var quiet = false
+    /// Which checkpoints stay once a newer one is written (`loupe train` defaults to `.dumped`).
+    public var keepCheckpoints = CheckpointRetention.all
 
     /// Builds the dataset, split, model (loading `--pretrained` and replacing its head) and optimizer.
     /// - Throws: `LoupeError` naming what is wrong: data spec, pretrained file, shapes.
@@ -159,6 +161,20 @@ public final class Trainer {
                                                            validationAccuracy, lr, row.seconds).utf8))
             }
             try epochHook?(self, epoch)
+            try pruneCheckpoints()
+        }
+    }
+
+    /// Removes the checkpoints `keepCheckpoints` does not keep; the newest always stays. Runs after an
+    /// epoch's checkpoint and dump are written, so a kill at any point leaves one to resume from.
+    public func pruneCheckpoints() throws {
+        let existing = directory.checkpointEpochs()
+        let kept = keepCheckpoints.kept(existing, dumpEpochs: config.dumpEpochs)
+        for epoch in existing where !kept.contains(epoch) {
+            let path = directory.checkpointPath(epoch: epoch)
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw LoupeError.io(path: path, message: "cannot remove an old checkpoint (--keep-checkpoints \(keepCheckpoints)): \(error.localizedDescription)")
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CLISupport
 import Foundation
 import LoupeCore
+import Study
 import Train
 
 /// `loupe demo`: the whole study on built-in synthetic data, ending in a report.
@@ -84,6 +85,7 @@ struct DemoCommand: ParsableCommand {
             print("findings:")
             for finding in outcome.findings { print("  " + finding.line) }
             print("""
+            backbone: \(outcome.backbone.path) (\(outcome.backbone.accuracyText))
             report:   \(outcome.report)
             notebook: \(out)/report.ipynb
             runs:     \(outcome.scratch), \(outcome.finetune)

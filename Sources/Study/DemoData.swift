@@ -4,7 +4,7 @@ import Train
 
 /// Which data the demo's study runs on, and what that changes: source and target classes, the nuisance
 /// attribute the findings test against, and how the report describes it.
-enum DemoData: Codable, Equatable {
+public enum DemoData: Codable, Equatable {
     /// Built-in creatures on random backgrounds: 12 source classes for pretraining, 8 target classes.
     case synthetic
     /// Fashion-MNIST (Debian's dataset-fashion-mnist): even labels pretrain, odd labels are the target.
@@ -14,7 +14,7 @@ enum DemoData: Codable, Equatable {
 
     /// Parses the demo's `--data`: `synthetic`, `fashion-mnist[:DIR]` or `folder:DIR`.
     /// - Throws: `LoupeError.invalidInput` naming the accepted forms and what each needs.
-    init(parsing text: String, folderClasses: Int) throws {
+    public init(parsing text: String, folderClasses: Int) throws {
         let spec = try DataSpec(parsing: text)
         switch spec {
         case .synthetic(let options) where options == SyntheticOptions.defaults:
@@ -33,7 +33,7 @@ enum DemoData: Codable, Equatable {
     }
 
     /// The `--data` string of the underlying dataset.
-    var spec: String {
+    public var spec: String {
         switch self {
         case .synthetic: return "synthetic"
         case .fashionMNIST(let directory): return DataSpec.fashionMNIST(directory: directory).description
@@ -42,7 +42,7 @@ enum DemoData: Codable, Equatable {
     }
 
     /// What the findings compare clustering by class against.
-    var nuisance: String {
+    public var nuisance: String {
         switch self {
         case .synthetic: return "background colour"
         case .fashionMNIST: return "mean intensity"
@@ -51,7 +51,7 @@ enum DemoData: Codable, Equatable {
     }
 
     /// A phrase for the report's subtitle.
-    var subtitle: String {
+    public var subtitle: String {
         switch self {
         case .synthetic: return "synthetic creatures on random backgrounds"
         case .fashionMNIST: return "Fashion-MNIST"

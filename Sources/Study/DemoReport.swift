@@ -9,16 +9,21 @@ struct DemoReport {
     var out: String
     var runs: [(name: String, folder: String)]
     var analyses: DemoAnalyses.Result
-    var backbone: String
+    var backbone: Backbone
     var seconds: Double
 
     /// Writes the report; returns its path and the findings, for the terminal.
     func write() throws -> (report: String, findings: [DemoFindings.Finding]) {
-        let findings = DemoFindings(analyses: analyses, nuisance: plan.data.nuisance).all()
+        let bootstrap = Bootstrap(seed: plan.seed)
+        let findings = DemoFindings(evidence: try analyses.evidence(), nuisance: plan.data.nuisance, bootstrap: bootstrap).all()
         var blocks: [ReportBlock] = []
         blocks.append(.markdown(introduction))
         // Plain words, not ✅/❌: Chromium on Debian has no colour-emoji font and draws those as empty boxes.
-        blocks.append(.markdown("## Findings\n\n" + findings.map { "**(\($0.letter)) \($0.question)** \($0.verdict).\n\n\($0.text)" }
+        blocks.append(.markdown("## Findings\n\nEach finding is an effect size with a \(bootstrap.description). "
+            + "A finding **holds** only when its interval lies on the claimed side of zero and the effect is at least \(DemoFindings.smallestEffect); "
+            + "**contradicted** when the interval lies on the other side; otherwise **not shown**."))
+        blocks.append(.table(findingsTable(findings)))
+        blocks.append(.markdown(findings.map { "**(\($0.letter)) \($0.question)** \($0.verdict.description.prefix(1).uppercased() + $0.verdict.description.dropFirst()).\n\n\($0.text)" }
             .joined(separator: "\n\n")))
         blocks.append(.markdown("## Training"))
         blocks.append(.figure(try trainingCurves()))
@@ -83,27 +88,49 @@ struct DemoReport {
         }
         let report = Report(title: "Loupe demo: inside a scratch CNN and a pretrained ResNet-18",
                             subtitle: "\(plan.data.subtitle), seed \(plan.seed)\(plan.quick ? " (quick sizes)" : "")",
-                            facts: [("Runs", runs.map { "`\($0.folder)`" }), ("Backbone", ["`\(backbone)`"]),
+                            facts: [("Runs", runs.map { "`\($0.folder)`" }), ("Backbone", ["`\(backbone.path)`", backbone.accuracyText]),
+                                    ("Findings", findings.map { "(\($0.letter)) \($0.verdict)" }),
                                     ("Time", [String(format: "%.0f s end to end", seconds)])],
                             notes: [], blocks: relocated, results: references,
                             setup: NotebookCode.setup(references: references) + """
 
                             summary = json.load(open("summary.json"))
+                            print("backbone:", summary["backbone"]["path"], "source accuracy", summary["backbone"]["source_validation_accuracy"])
                             for letter, finding in summary["findings"].items():
-                                print(f"({letter}) holds: {finding['holds']}; " + ", ".join(f"{k} {v:.3g}" for k, v in finding["numbers"].items() if v is not None))
+                                e = finding["effect"]
+                                effect = f"{e['what']} {e['estimate']:+.3f} (95% CI {e['lower']:+.3f} to {e['upper']:+.3f}, n = {e['samples']})" if e else "no effect measured"
+                                print(f"({letter}) {finding['verdict']}: {effect}")
                             """)
         try AtomicFile.write(Data(NotebookReport.render(report).utf8), to: out + "/report.ipynb")
         try AtomicFile.write(Data(HTMLReport.render(report).utf8), to: out + "/report.html")
         let summary: JSONValue = .object([
             ("seed", .int(Int(plan.seed))), ("quick", .bool(plan.quick)), ("seconds", .double(seconds)),
             ("runs", .object(runs.map { ($0.name, .string($0.folder)) })),
+            ("backbone", .object([("path", .string(backbone.path)), ("source_validation_accuracy", backbone.sourceAccuracy.map { .double($0) } ?? .null),
+                                  ("source_epochs", backbone.sourceEpochs.map { .int($0) } ?? .null), ("note", .string(backbone.note))])),
+            ("bootstrap", .object([("method", .string("percentile bootstrap of the mean over probe samples (Efron & Tibshirani 1993), indices from SeededGenerator")),
+                                   ("seed", .int(Int(bootstrap.seed))), ("resamples", .int(bootstrap.resamples)), ("level", .double(bootstrap.level)),
+                                   ("smallest_effect", .double(DemoFindings.smallestEffect))])),
             ("findings", .object(findings.map { f in
-                (f.letter, .object([("holds", .bool(f.holds)), ("measurable", .bool(f.measurable)), ("text", .string(f.text)),
+                (f.letter, .object([("verdict", .string(f.verdict.rawValue)), ("holds", .bool(f.holds)), ("measurable", .bool(f.measurable)),
+                                    ("effect", f.effect.map { e in .object([("what", .string(e.what)), ("estimate", .double(e.interval.estimate)),
+                                                                           ("lower", .double(e.interval.lower)), ("upper", .double(e.interval.upper)),
+                                                                           ("samples", .int(e.interval.samples))]) } ?? .null),
+                                    ("line", .string(f.line)), ("rule", .string(f.rule)), ("text", .string(f.text)),
                                     ("numbers", .object(f.numbers.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))]))
             })),
         ])
         try AtomicFile.write(Data((summary.serialized(pretty: true) + "\n").utf8), to: out + "/summary.json")
         return (out + "/report.html", findings)
+    }
+
+    /// One row a finding: what it rests on, the effect, its interval and the verdict.
+    func findingsTable(_ findings: [DemoFindings.Finding]) -> Table {
+        Table(title: "Findings", columns: ["finding", "effect (what the verdict rests on)", "estimate", "95 % CI", "n", "verdict"], rows: findings.map { f in
+            guard let e = f.effect else { return ["(\(f.letter))", f.also, "—", "—", "—", f.verdict.rawValue] }
+            return ["(\(f.letter))", e.what.replacingOccurrences(of: "`", with: ""), e.format(e.interval.estimate),
+                    e.format(e.interval.lower) + " to " + e.format(e.interval.upper), String(e.interval.samples), f.verdict.rawValue]
+        }, fileName: "findings.csv")
     }
 
     /// A record's figure renamed, with the notebook cell that re-draws it from the record's result.h5.
@@ -126,10 +153,10 @@ struct DemoReport {
         switch plan.data {
         case .synthetic:
             data = "This report repeats it on Loupe's built-in synthetic data: each image shows one \"creature\" whose class decides its shape and texture, on a background whose colour is random and independent of the class."
-            pretraining = "ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs"
+            pretraining = "ResNet-18 on 12 source classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs; \(backbone.accuracyText)"
         case .fashionMNIST:
             data = "This report repeats it on Fashion-MNIST (28 × 28 grey images upscaled to \(plan.imageSize) px): the even labels stand in for ImageNet, the odd labels are the study's small target task, and each image's mean intensity is the nuisance attribute. Fashion-MNIST has no object boxes, so the attention-on-object score is not available."
-            pretraining = "ResNet-18 on the 5 even-labelled classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs"
+            pretraining = "ResNet-18 on the 5 even-labelled classes × \(plan.sourcePerClass) images, \(plan.sourceEpochs) epochs; \(backbone.accuracyText)"
         case .folder(let directory, _):
             data = "This report repeats it on the image folders in `\(directory)` at \(plan.imageSize) px; each image's mean colour is the nuisance attribute, and object boxes (a VOC `Annotation/` folder, as Stanford Dogs has) feed the attention-on-object score where present."
             pretraining = "the given weights (`--pretrained`)"

@@ -77,3 +77,24 @@ struct DemoAnalyses {
         }
     }
 }
+
+extension DemoAnalyses.Result {
+    /// The findings' typed per-sample evidence, read back from what the analyzers stored.
+    /// - Throws: naming the file and key when an analyzer's output lacks what a finding needs.
+    public func evidence() throws -> StudyEvidence {
+        var evidence = StudyEvidence()
+        for run in DemoAnalyses.runOrder {
+            if let purity = comparison.results[run]?[PurityAnalyzer.id] {
+                evidence.clustering[run] = try StudyEvidence.Clustering(folder: purity.folder)
+            }
+            if let cam = gradcam[run], let attention = try StudyEvidence.Attention(folder: cam.folder) {
+                evidence.attention[run] = attention
+            }
+            if let records = zeroGrad[run], let prob = records["prob-float16"] {
+                evidence.gradients[run] = try StudyEvidence.Gradients(probFloat16: prob.folder, probFloat32: records["prob-float32"]?.folder,
+                                                                      logit: records["logit"]?.folder, layer: gradcamLayer[run])
+            }
+        }
+        return evidence
+    }
+}

@@ -6,22 +6,31 @@ import Train
 
 /// `loupe demo` end to end: pretrain (or reuse) a backbone, train scratch and transfer runs with dumps,
 /// probe the last checkpoints with the `prob` target, run every analyzer and write the report.
-struct DemoPipeline {
-    var plan: DemoPlan
-    var runsFolder: String
-    var out: String
-    var pretrained: String?
-    var quiet: Bool
+public struct DemoPipeline {
+    public var plan: DemoPlan
+    public var runsFolder: String
+    public var out: String
+    public var pretrained: String?
+    public var quiet: Bool
 
-    struct Outcome {
-        var scratch: String
-        var finetune: String
-        var report: String
-        var seconds: Double
-        var findings: [DemoFindings.Finding]
+    public init(plan: DemoPlan, runsFolder: String, out: String, pretrained: String?, quiet: Bool) {
+        self.plan = plan
+        self.runsFolder = runsFolder
+        self.out = out
+        self.pretrained = pretrained
+        self.quiet = quiet
     }
 
-    func run() throws -> Outcome {
+    public struct Outcome {
+        public var scratch: String
+        public var finetune: String
+        public var report: String
+        public var seconds: Double
+        public var findings: [DemoFindings.Finding]
+        public var backbone: Backbone
+    }
+
+    public func run() throws -> Outcome {
         let steps = DemoSteps([
             .init(title: pretrained == nil ? "Pretrain ResNet-18 on the source classes" : "Load the given ResNet-18 weights",
                   weight: pretrained == nil ? Double(plan.sourcePerClass * 12 * plan.sourceEpochs) / 60 : 1),
@@ -42,7 +51,7 @@ struct DemoPipeline {
 
         steps.begin(2, note: "\(plan.finetuneEpochs) epochs, SGD")
         let finetune = runsFolder + "/pretrained"
-        try train(plan.finetuneConfig(pretrained: backbone), into: finetune)
+        try train(plan.finetuneConfig(pretrained: backbone.path), into: finetune)
 
         steps.begin(3)
         var probes: [String: [String: String]] = [:]
@@ -56,32 +65,38 @@ struct DemoPipeline {
         steps.begin(5)
         let (report, findings) = try DemoReport(plan: plan, out: out, runs: [("scratch", scratch), ("pretrained", finetune)], analyses: analyses,
                                                 backbone: backbone, seconds: steps.elapsed).write()
-        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed, findings: findings)
+        return Outcome(scratch: scratch, finetune: finetune, report: report, seconds: steps.elapsed, findings: findings, backbone: backbone)
     }
 
     /// Relative cost of one image against the demo's default 64 px.
     var pixelScale: Double { Double(plan.imageSize * plan.imageSize) / (64 * 64) }
 
-    /// The pretrained ResNet-18: `--pretrained`, the cache, or a new source training run (then cached).
-    func pretrainedBackbone() throws -> String {
-        if let pretrained { return pretrained }
+    /// The pretrained ResNet-18: `--pretrained`, the cache, or a new source training run (then cached,
+    /// with its metrics.csv beside it so a cached backbone still reports its source accuracy).
+    func pretrainedBackbone() throws -> Backbone {
+        if let pretrained {
+            return Backbone(path: pretrained, note: "given with --pretrained; its accuracy on its own source task is not measured here")
+        }
         let cacheFolder = DemoPipeline.cacheFolder + "/pretrained"
         let cached = cacheFolder + "/resnet18-source-\(plan.sourceCacheKey).h5"
+        let metrics = Backbone.metricsPath(cached)
         if FileManager.default.fileExists(atPath: cached) {
             if !quiet { FileHandle.standardError.write(Data("using the cached backbone \(cached)\n".utf8)) }
-            return cached
+            return Backbone(path: cached, metricsFile: metrics)
         }
         let source = runsFolder + "/source"
         try train(plan.sourceConfig, into: source)
         let last = RunDirectory(source).checkpointEpochs().last!
         try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
+        // The metrics first: whenever the cached weights exist, their source accuracy does too.
+        try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).metricsPath)), to: metrics)
         let data = try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).checkpointPath(epoch: last)))
         try AtomicFile.write(data, to: cached)
-        return cached
+        return Backbone(path: cached, metricsFile: metrics)
     }
 
     /// Where the demo caches its pretrained backbone ($XDG_CACHE_HOME/loupe or ~/.cache/loupe).
-    static var cacheFolder: String {
+    public static var cacheFolder: String {
         let env = ProcessInfo.processInfo.environment
         if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/loupe" }
         return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/loupe"
@@ -98,6 +113,8 @@ struct DemoPipeline {
         }
         let training = try ProbedTraining(config: config, run: run)
         training.trainer.quiet = quiet
+        // The study reads only the dumps and the last checkpoint; the dumped epochs' checkpoints stay for resume.
+        training.trainer.keepCheckpoints = .dumped
         try training.run()
     }
 

@@ -7,21 +7,21 @@ import Train
 /// class, as the scratch net in the study saw few photos per breed), a backbone pretrained on 12 disjoint
 /// source classes until it generalises, background colour independent of the class, and findings measured
 /// on 256 held-out probe images.
-struct DemoPlan: Codable {
-    var seed: UInt64
-    var quick: Bool
-    var threads: Int
-    var data: DemoData = .synthetic
-    var imageSize = 64
-    var sourcePerClass = 250
-    var sourceEpochs = 6
-    var targetPerClass = 64          // half of them held out: 32 train + 32 probe/validation per class
-    var scratchEpochs = 16
-    var finetuneEpochs = 16
-    var batchSize = 32
-    var probeSize = 256
+public struct DemoPlan: Codable {
+    public var seed: UInt64
+    public var quick: Bool
+    public var threads: Int
+    public var data: DemoData = .synthetic
+    public var imageSize = 64
+    public var sourcePerClass = 250
+    public var sourceEpochs = 6
+    public var targetPerClass = 64          // half of them held out: 32 train + 32 probe/validation per class
+    public var scratchEpochs = 16
+    public var finetuneEpochs = 16
+    public var batchSize = 32
+    public var probeSize = 256
 
-    init(seed: UInt64, quick: Bool, threads: Int, epochs: Int?, data: DemoData = .synthetic, imageSize: Int? = nil) {
+    public init(seed: UInt64, quick: Bool, threads: Int, epochs: Int?, data: DemoData = .synthetic, imageSize: Int? = nil) {
         self.seed = seed
         self.quick = quick
         self.threads = threads
