@@ -133,7 +133,7 @@ struct TrainerTests {
                 #expect("\(error)".contains(words), "\(error)")
             }
         }
-        expectMessage("unknown model") { $0.model = "vgg" }
+        expectMessage("model (--model) must be littleconv or resnet18") { $0.model = "vgg" }
         expectMessage("no-such-folder") { $0.data = "folder:/no-such-folder" }
         expectMessage("unknown dataset") { $0.data = "mnist-ish" }
         expectMessage("not found") { $0.model = "resnet18"; $0.pretrained = root + "/missing.safetensors" }
