@@ -142,6 +142,17 @@ import Testing
         }
     }
 
+    @Test("split=wide: the 40 pairs that are not target classes, source classes first")
+    func wideSplitAvoidsTargets() throws {
+        let wide = SyntheticClass.list(.wide)
+        #expect(wide.count == 40 && Set(wide).count == 40)
+        #expect(Array(wide.prefix(12)) == SyntheticClass.source)
+        #expect(wide.allSatisfy { !SyntheticClass.target.contains($0) })
+        let data = try SyntheticDataset(SyntheticOptions(perClass: 1, size: 16, split: .wide))
+        #expect(data.classes.count == 40)
+        #expect(try DataSpec(parsing: "synthetic:split=wide,classes=20").description == "synthetic:split=wide,classes=20")
+    }
+
     @Test func describeRecreatesTheDataset() throws {
         let options = SyntheticOptions(classes: 5, perClass: 7, size: 40, seed: 3, split: .source, radius: 0.25...0.35)
         let data = try SyntheticDataset(options)
