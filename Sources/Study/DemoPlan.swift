@@ -13,8 +13,16 @@ public struct DemoPlan: Codable {
     public var threads: Int
     public var data: DemoData = .synthetic
     public var imageSize = 64
-    public var sourcePerClass = 250
-    public var sourceEpochs = 6
+    /// The synthetic backbone trains at 48 px on objects of radius 0.3–0.4 of the side: 14–19 px, the
+    /// pixel size of the target's objects at 64 px (0.2–0.3 × 64), so its filters fit the fine-tuning
+    /// images; 48 px costs about 0.7× of 64 px per image. Fresh generated images stand in for
+    /// augmentation (each is seen twice), which made the net learn about twice as fast per step.
+    /// docs/study-backbone.md logs what was tried (32 px backbones reached 0.91 on their own task but
+    /// transferred badly: 10-NN 0.31 on the target at 64 px).
+    public var sourceImageSize = 48
+    public var sourceRadius = "0.3-0.4"
+    public var sourcePerClass = 600
+    public var sourceEpochs = 2
     public var targetPerClass = 64          // half of them held out: 32 train + 32 probe/validation per class
     public var scratchEpochs = 16
     public var finetuneEpochs = 16
@@ -71,7 +79,8 @@ public struct DemoPlan: Codable {
     static let sourceSeed: UInt64 = 1000
     var sourceData: String {
         switch data {
-        case .synthetic: return "synthetic:split=source,per-class=\(sourcePerClass),seed=\(DemoPlan.sourceSeed),size=\(imageSize)"
+        case .synthetic:
+            return "synthetic:split=source,per-class=\(sourcePerClass),seed=\(DemoPlan.sourceSeed),size=\(sourceImageSize),radius=\(sourceRadius)"
         case .fashionMNIST, .folder: return data.spec
         }
     }
@@ -98,6 +107,13 @@ public struct DemoPlan: Codable {
         c.validationFraction = 0.1
         c.probeSize = 1
         c.seed = DemoPlan.sourceSeed
+        // Fine-tuning normalises as for ImageNet weights; the backbone's BatchNorm statistics must match.
+        c.normalization = "imagenet"
+        if case .synthetic = data {
+            c.imageSize = sourceImageSize
+            c.augment = false
+            c.warmupEpochs = 1
+        }
         return c
     }
 
@@ -121,8 +137,11 @@ public struct DemoPlan: Codable {
         c.model = "resnet18"
         c.epochs = finetuneEpochs
         c.optimizer = "sgd"
+        // The head at 0.03 grows confident fast; the backbone at 0.001 (0.003 threw a good backbone's
+        // features away in the first epochs: validation loss 4–6). Seed 0: val 0.719 against scratch 0.488,
+        // 3 of 256 probe samples saturated (docs/study-backbone.md).
         c.lr = 0.03
-        c.backboneLRScale = 0.1
+        c.backboneLRScale = 0.033
         c.augment = false
         c.momentum = 0.9
         c.weightDecay = 5e-4
@@ -157,13 +176,15 @@ public struct DemoPlan: Codable {
         return c
     }
 
-    /// A key for the cached pretrained backbone: every setting that changes its weights.
+    /// A key for the cached pretrained backbone: every field of its config, and the numerics of this build
+    /// on this machine (one real training step of that config, computed now: generator, augmentation,
+    /// kernels, BLAS and optimizer). A changed setting, kernel or CPU path trains a new backbone instead of
+    /// reusing weights this code would not have produced.
     var sourceCacheKey: String {
         let c = sourceConfig
-        let text = "\(c.model)|\(c.data)|\(c.epochs)|\(c.optimizer)|\(c.lr)|\(c.weightDecay)|\(c.batchSize)|\(c.imageSize)|\(c.seed)|\(c.threads)|\(c.validationFraction)|\(LoupeInfo.version)"
-            + (c.classes.map { "|classes=\($0)" } ?? "") + (c.perClass.map { "|per-class=\($0)" } ?? "")
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        // If the step cannot even be built, training the backbone fails next with the same error; the
+        // key only has to differ from every real one.
+        let numerics = (try? Trainer.numericsFingerprint(c)) ?? "unavailable"
+        return c.weightsKey(numerics: numerics)
     }
 }

@@ -128,8 +128,33 @@ import Testing
         } }
     }
 
+    @Test("radius= scales the object and nothing else: same colours, texture phase and class")
+    func radiusScalesOnlyTheObject() throws {
+        let small = try SyntheticDataset(SyntheticOptions(perClass: 4, size: 32, seed: 2, split: .source))
+        let large = try SyntheticDataset(SyntheticOptions(perClass: 4, size: 32, seed: 2, split: .source, radius: 0.35...0.4))
+        for i in 0..<8 {
+            let a = small.scene(at: i), b = large.scene(at: i)
+            #expect(a.radius >= 0.2 * 32 && a.radius <= 0.3 * 32)
+            #expect(b.radius >= 0.35 * 32 && b.radius <= 0.4 * 32)
+            #expect(a.background == b.background && a.colour == b.colour && a.phase == b.phase && a.kind == b.kind)
+            let maskA = try small.sample(at: i).meta.mask!, maskB = try large.sample(at: i).meta.mask!
+            #expect(maskB.filter { $0 > 0 }.count > maskA.filter { $0 > 0 }.count)
+        }
+    }
+
+    @Test("split=wide: the 40 pairs that are not target classes, source classes first")
+    func wideSplitAvoidsTargets() throws {
+        let wide = SyntheticClass.list(.wide)
+        #expect(wide.count == 40 && Set(wide).count == 40)
+        #expect(Array(wide.prefix(12)) == SyntheticClass.source)
+        #expect(wide.allSatisfy { !SyntheticClass.target.contains($0) })
+        let data = try SyntheticDataset(SyntheticOptions(perClass: 1, size: 16, split: .wide))
+        #expect(data.classes.count == 40)
+        #expect(try DataSpec(parsing: "synthetic:split=wide,classes=20").description == "synthetic:split=wide,classes=20")
+    }
+
     @Test func describeRecreatesTheDataset() throws {
-        let options = SyntheticOptions(classes: 5, perClass: 7, size: 40, seed: 3, split: .source)
+        let options = SyntheticOptions(classes: 5, perClass: 7, size: 40, seed: 3, split: .source, radius: 0.25...0.35)
         let data = try SyntheticDataset(options)
         let spec = try DataSpec(parsing: data.describe["spec"]!)
         let reopened = try spec.open()

@@ -86,14 +86,20 @@ struct ToyDataset: Dataset {
         #expect(try DataSpec(parsing: "fashion-mnist:/data/fm") == .fashionMNIST(directory: "/data/fm"))
         #expect(try DataSpec(parsing: "folder:/x/Stanford Dogs:v2") == .folder(directory: "/x/Stanford Dogs:v2"))
         #expect(try DataSpec(parsing: "cifar10:/c") == .cifar10(directory: "/c"))
-        for text in ["synthetic", "fashion-mnist", "fashion-mnist:/d", "folder:/a", "cifar10:/b", "synthetic:split=all,classes=30"] {
+        let big = try DataSpec(parsing: "synthetic:split=source,size=32,radius=0.3-0.4")
+        #expect(big == .synthetic(SyntheticOptions(size: 32, split: .source, radius: 0.3...0.4)))
+        #expect(big.description == "synthetic:split=source,size=32,radius=0.3-0.4")
+        for text in ["synthetic", "fashion-mnist", "fashion-mnist:/d", "folder:/a", "cifar10:/b", "synthetic:split=all,classes=30",
+                     "synthetic:radius=0.3-0.4"] {
             #expect(try DataSpec(parsing: text).description == text)
         }
     }
 
     @Test(arguments: ["imagenet", "folder", "folder:", "cifar10", "synthetic:size", "synthetic:colour=3",
                       "synthetic:size=8", "synthetic:classes=9", "synthetic:split=left", "synthetic:seed=-1",
-                      "synthetic:size=64,size=32", "synthetic:per-class=0"])
+                      "synthetic:size=64,size=32", "synthetic:per-class=0",
+                      "synthetic:radius=0.3", "synthetic:radius=0.4-0.3", "synthetic:radius=0.3-0.6", "synthetic:radius=0-0.2",
+                      "synthetic:radius=a-b"])
     func rejectsBadSpecsListingValidForms(_ text: String) {
         do {
             _ = try DataSpec(parsing: text)

@@ -5,7 +5,8 @@ import LoupeCore
 ///
 /// Grammar (DIR is taken verbatim after the first ':'; a leading "~/" is expanded):
 /// ```
-/// synthetic[:KEY=VALUE[,KEY=VALUE…]]   KEY: classes, per-class, size, seed, split (source|target|all)
+/// synthetic[:KEY=VALUE[,KEY=VALUE…]]   KEY: classes, per-class, size, seed, split (source|target|all|wide),
+///                                      radius (MIN-MAX, fraction of the side)
 /// fashion-mnist[:DIR]                  default DIR /usr/share/datasets/fashion-mnist
 /// folder:DIR                           one subfolder per class (Stanford Dogs layout works)
 /// cifar10:DIR                          CIFAR-10 binary batches (data_batch_1.bin …)
@@ -21,7 +22,7 @@ public enum DataSpec: Sendable, Equatable, CustomStringConvertible {
 
     /// The valid forms, for error and help messages.
     public static let grammar = """
-        synthetic[:KEY=VALUE,...]  (keys: classes=N, per-class=N, size=PIXELS, seed=N, split=source|target|all)
+        synthetic[:KEY=VALUE,...]  (keys: classes=N, per-class=N, size=PIXELS, seed=N, split=source|target|all|wide, radius=MIN-MAX)
         fashion-mnist[:DIR]        (default DIR \(defaultFashionMNISTDirectory))
         folder:DIR                 (one subfolder of JPEG/PNG images per class)
         cifar10:DIR                (CIFAR-10 binary batches)
@@ -64,6 +65,7 @@ public enum DataSpec: Sendable, Equatable, CustomStringConvertible {
             if o.perClass != d.perClass { parts.append("per-class=\(o.perClass)") }
             if o.size != d.size { parts.append("size=\(o.size)") }
             if o.seed != d.seed { parts.append("seed=\(o.seed)") }
+            if o.radius != d.radius { parts.append("radius=\(o.radius.lowerBound)-\(o.radius.upperBound)") }
             return parts.isEmpty ? "synthetic" : "synthetic:" + parts.joined(separator: ",")
         case .fashionMNIST(let directory):
             return directory == DataSpec.defaultFashionMNISTDirectory ? "fashion-mnist" : "fashion-mnist:" + directory
@@ -131,9 +133,15 @@ public enum DataSpec: Sendable, Equatable, CustomStringConvertible {
             case "seed":
                 guard let seed = UInt64(value) else { throw invalid("synthetic option seed=\(value): not a non-negative integer") }
                 options.seed = seed
+            case "radius":
+                let ends = value.split(separator: "-", maxSplits: 1).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+                guard ends.count == 2, let low = ends[0], let high = ends[1], low.isFinite, high.isFinite, low <= high else {
+                    throw invalid("synthetic option radius=\(value): expected MIN-MAX, fractions of the image side (e.g. radius=0.3-0.4)")
+                }
+                options.radius = low...high
             case "split":
                 guard let split = SyntheticSplit(rawValue: value.lowercased()) else {
-                    throw invalid("synthetic option split=\(value): expected source, target or all")
+                    throw invalid("synthetic option split=\(value): expected source, target, all or wide")
                 }
                 options.split = split
             default:

@@ -16,6 +16,10 @@ public enum SyntheticSplit: String, Sendable, CaseIterable {
     case source
     /// Target then source (20 classes); `classes=` up to 48 appends the remaining (shape, texture) pairs.
     case all
+    /// Every pair except the 8 target ones (40 classes): the 12 source classes, then the other 28. A
+    /// wider pretraining task in which each shape meets 5 textures and each texture 6 or 7 shapes, so a
+    /// network must tell shape and texture apart to solve it, never seeing a target combination.
+    case wide
 }
 
 /// A synthetic class: a (shape, texture) pair, named "shape-texture" (e.g. "star-spots").
@@ -65,6 +69,7 @@ public struct SyntheticClass: Sendable, Hashable, CustomStringConvertible {
         case .target: target
         case .source: source
         case .all: all
+        case .wide: all.filter { !target.contains($0) }
         }
     }
 }

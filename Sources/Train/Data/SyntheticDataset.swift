@@ -12,14 +12,23 @@ public struct SyntheticOptions: Sendable, Equatable {
     /// Seed of the image content (independent of the training seed, so runs share their data).
     public var seed: UInt64
     public var split: SyntheticSplit
+    /// Object radius as a fraction of the image side, drawn uniformly from this range (the study's
+    /// target images use 0.2–0.3; a larger object keeps shapes and textures legible at small sizes).
+    public var radius: ClosedRange<Float>
 
-    public init(classes: Int? = nil, perClass: Int = 100, size: Int = 64, seed: UInt64 = 0, split: SyntheticSplit = .target) {
+    public init(classes: Int? = nil, perClass: Int = 100, size: Int = 64, seed: UInt64 = 0, split: SyntheticSplit = .target,
+                radius: ClosedRange<Float> = SyntheticOptions.defaultRadius) {
         self.classes = classes
         self.perClass = perClass
         self.size = size
         self.seed = seed
         self.split = split
+        self.radius = radius
     }
+
+    public static let defaultRadius: ClosedRange<Float> = 0.2...0.3
+    /// Radii outside this range either vanish or cannot fit the image (outlines reach 1.1 radii).
+    public static let radiusLimits: ClosedRange<Float> = 0.05...0.45
 
     public static let defaults = SyntheticOptions()
     public static let sizeRange = 16...1024
@@ -37,6 +46,9 @@ public struct SyntheticOptions: Sendable, Equatable {
         }
         guard Self.sizeRange.contains(size) else {
             throw LoupeError.invalidInput("synthetic: size must be in \(Self.sizeRange.lowerBound)…\(Self.sizeRange.upperBound), got \(size)")
+        }
+        guard Self.radiusLimits.contains(radius.lowerBound), Self.radiusLimits.contains(radius.upperBound) else {
+            throw LoupeError.invalidInput("synthetic: radius must lie in \(Self.radiusLimits.lowerBound)…\(Self.radiusLimits.upperBound) of the image side, got \(radius.lowerBound)-\(radius.upperBound)")
         }
     }
 }
@@ -78,6 +90,7 @@ public struct SyntheticDataset: Dataset {
             "per-class": String(options.perClass),
             "size": String(options.size),
             "seed": String(options.seed),
+            "radius": "\(options.radius.lowerBound)-\(options.radius.upperBound)",
         ]
     }
 
@@ -85,10 +98,10 @@ public struct SyntheticDataset: Dataset {
 
     /// The random choices behind image `index`.
     public func scene(at index: Int) -> SyntheticScene {
-        let splitCode: UInt64 = switch options.split { case .target: 1; case .source: 2; case .all: 3 }
+        let splitCode: UInt64 = switch options.split { case .target: 1; case .source: 2; case .all: 3; case .wide: 4 }
         let partCode: UInt64 = part == .train ? 0 : 1
         var rng = SeededGenerator(seed: SeedMix.combine(options.seed, splitCode, partCode, UInt64(index)))
-        return SyntheticScene(kind: classList[label(at: index)], size: options.size, rng: &rng)
+        return SyntheticScene(kind: classList[label(at: index)], size: options.size, radius: options.radius, rng: &rng)
     }
 
     public func sample(at index: Int) throws -> Sample {

@@ -11,7 +11,7 @@ public struct SyntheticScene: Sendable, Equatable {
     /// Linear brightness gradient: amplitude (≤ 0.12) and unit direction.
     public var gradientAmplitude: Float
     public var gradientDirection: SIMD2<Float>
-    /// Object centre and radius in pixels (0.2–0.3 of the side; outlines stay within `extent` radii),
+    /// Object centre and radius in pixels (by default 0.2–0.3 of the side; outlines stay within `extent` radii),
     /// rotation in radians.
     public var centre: SIMD2<Float>
     public var radius: Float
@@ -33,8 +33,10 @@ public struct SyntheticScene: Sendable, Equatable {
     /// Outlines reach at most this many radii from the centre (the triangle; the others stay within 1).
     static let extent: Float = 1.1
 
-    /// Draws a scene for `kind` at `size` pixels; every choice comes from `rng` in a fixed order.
-    public init(kind: SyntheticClass, size: Int, rng: inout SeededGenerator) {
+    /// Draws a scene for `kind` at `size` pixels, the radius a fraction `radius` of the side; every choice
+    /// comes from `rng` in a fixed order (the same for every radius range).
+    public init(kind: SyntheticClass, size: Int, radius radiusRange: ClosedRange<Float> = SyntheticOptions.defaultRadius,
+                rng: inout SeededGenerator) {
         self.kind = kind
         self.size = size
         let s = Float(size)
@@ -42,7 +44,7 @@ public struct SyntheticScene: Sendable, Equatable {
         gradientAmplitude = rng.uniform(0, 0.12)
         let gradientAngle = rng.uniform(0, 2 * .pi)
         gradientDirection = SIMD2(Float.cosine(gradientAngle), Float.sine(gradientAngle))
-        radius = rng.uniform(0.2, 0.3) * s
+        radius = rng.uniform(radiusRange.lowerBound, radiusRange.upperBound) * s
         let margin = SyntheticScene.extent * radius + 1
         centre = SIMD2(rng.uniform(margin, max(margin, s - margin)), rng.uniform(margin, max(margin, s - margin)))
         rotation = rng.uniform(0, 2 * .pi)

@@ -6,9 +6,12 @@
 import LoupeCore
 
 extension Conv2d {
-    /// Whether `g` takes the Winograd path: 3×3/1/1 with enough channels for the 16 GEMMs to pay off.
+    /// Whether `g` takes the Winograd path: 3×3/1/1 with enough channels for the 16 GEMMs to pay off,
+    /// on a map of at least 2×2. A 1-pixel row or column fills half a 2×2 tile: 16 products per tile
+    /// against im2col's 9 per pixel, plus the transforms (ResNet-18's layer4 at 32 px is 1×1, and
+    /// Winograd made that stage about 1.5× slower there).
     func usesWinograd(_ g: ConvGeometry) -> Bool {
-        allowsWinograd && kernel == 3 && stride == 1 && padding == 1
+        allowsWinograd && kernel == 3 && stride == 1 && padding == 1 && g.h >= 2 && g.w >= 2
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 

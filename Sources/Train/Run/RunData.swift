@@ -21,7 +21,12 @@ public struct RunData {
         split = try dataset.split(validationFraction: config.validationFraction, seed: config.seed)
         probeIndices = try dataset.stratifiedSubset(count: min(config.probeSize, split.validation.count), seed: config.seed &+ 1,
                                                     from: split.validation)
-        normalization = (config.pretrained != nil ? Normalization.imageNet : Normalization.half).forChannels(dataset.channels)
+        switch config.normalization {
+        case nil: normalization = (config.pretrained != nil ? Normalization.imageNet : Normalization.half).forChannels(dataset.channels)
+        case "imagenet": normalization = Normalization.imageNet.forChannels(dataset.channels)
+        case "half": normalization = Normalization.half.forChannels(dataset.channels)
+        case let other?: throw LoupeError.invalidInput("unknown normalization '\(other)' in the config; use imagenet or half")
+        }
         imageSize = config.imageSize
     }
 

@@ -28,6 +28,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var classes: [Int]?
     /// Keep at most this many samples per class (a seeded choice).
     public var perClass: Int?
+    /// Input normalisation: "imagenet" or "half" ((x − 0.5) / 0.5); nil = ImageNet's with --pretrained,
+    /// else half. A backbone meant for fine-tuning trains with "imagenet", so its BatchNorm statistics
+    /// fit the inputs the fine-tuning run feeds it.
+    public var normalization: String?
     /// Epochs at which the probe set is captured (0 = before the first update).
     public var dumpEpochs: [Int] = []
     public var probeSize = 256

@@ -259,7 +259,10 @@ public final class Trainer {
 
     /// The current state as a checkpoint.
     public func checkpoint() -> Checkpoint {
-        let optionsJSON = String(decoding: (try? JSONEncoder().encode(model.spec)) ?? Data("{}".utf8), as: UTF8.self)
+        // Sorted keys: the same weights give the same checkpoint bytes in every process.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let optionsJSON = String(decoding: (try? encoder.encode(model.spec)) ?? Data("{}".utf8), as: UTF8.self)
         return Checkpoint(model: model.name, epoch: epoch, numClasses: model.numClasses, inChannels: model.inputChannels,
                           imageSize: config.imageSize, modelOptions: optionsJSON, seed: config.seed,
                           state: model.stateDict().map { (key: $0.0, value: $0.1) }, optimizerType: config.optimizer,
