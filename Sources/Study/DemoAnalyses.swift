@@ -90,9 +90,19 @@ extension DemoAnalyses.Result {
             if let cam = gradcam[run], let attention = try StudyEvidence.Attention(folder: cam.folder) {
                 evidence.attention[run] = attention
             }
-            if let records = zeroGrad[run], let prob = records["prob-float16"] {
-                evidence.gradients[run] = try StudyEvidence.Gradients(probFloat16: prob.folder, probFloat32: records["prob-float32"]?.folder,
-                                                                      logit: records["logit"]?.folder, layer: gradcamLayer[run])
+            if let records = zeroGrad[run] {
+                if let prob = records["prob-float16"] {
+                    let heldOut = try StudyEvidence.Gradients(probFloat16: prob.folder, probFloat32: records["prob-float32"]?.folder,
+                                                              logit: records["logit"]?.folder, layer: gradcamLayer[run])
+                    evidence.gradients[run] = heldOut
+                    evidence.heldOutGradients[run] = heldOut
+                }
+                // (d) rests on the training images when they were probed.
+                if let prob = records["train-prob-float16"] {
+                    evidence.gradients[run] = try StudyEvidence.Gradients(probFloat16: prob.folder, probFloat32: records["train-prob-float32"]?.folder,
+                                                                          logit: records["train-logit"]?.folder, layer: gradcamLayer[run],
+                                                                          images: "training images")
+                }
             }
         }
         return evidence

@@ -237,8 +237,10 @@ public struct DemoFindings {
     /// softmax saturation (confident predictions) explain them? Rests on the fine-tuned ResNet.
     public func saturation() -> Finding {
         let question = "Why did Grad-CAM gradients turn zero late in training?"
-        let rule = "rests on the fine-tuned \(Self.saturationRun) ResNet (trained to confidence without augmentation, as in the study), at the last epoch with the `prob` target stored as float16: "
-            + "the share of probe samples whose gradient at the Grad-CAM layer is all zero or vanishing must hold by the shared rule (\(Self.sharedRule)); "
+        let images = evidence.gradients[Self.saturationRun]?.images ?? "probe images"
+        let rule = "rests on the fine-tuned \(Self.saturationRun) ResNet (trained to confidence without augmentation, as in the study), at the last epoch with the `prob` target stored as float16, "
+            + "probed on \(images)\(images == "training images" ? " (the study looked at the images it had; the held-out probe images are shown beside)" : ""): "
+            + "the share of samples whose gradient at the Grad-CAM layer is all zero or vanishing must hold by the shared rule (\(Self.sharedRule)); "
             + "at least 90 % of them must be in a saturated float32 softmax regime (shrunk, rounded or exact zero; under 50 % contradicts the explanation); "
             + "and the `logit` target must remove them (paired difference of shares, prob − logit, holds by the shared rule)."
         var parts: [String] = []
@@ -249,7 +251,7 @@ public struct DemoFindings {
             let affected = g.probFloat16.affected
             let ones = affected.map { $0 ? 1.0 : 0 }
             guard let share = bootstrap.interval(ones) else { continue }
-            let effect = Effect(what: "\(run): share of probe samples with zero or vanishing `prob` gradients at \(g.layer)", interval: share, isShare: true)
+            let effect = Effect(what: "\(run): share of \(g.images) with zero or vanishing `prob` gradients at \(g.layer)", interval: share, isShare: true)
             let hit = affected.indices.filter { affected[$0] }
             let regimes = Self.counts(hit.map { $0 < g.regimes.count ? g.regimes[$0] : "unknown" })
             let saturated = hit.filter { $0 < g.regimes.count && Self.saturatedRegimes.contains(g.regimes[$0]) }.count
@@ -304,8 +306,14 @@ public struct DemoFindings {
             } else if verdict == .contradicted {
                 verdict = .notShown  // a share cannot be negative; kept for symmetry
             }
-            var s = "**\(run)** (epoch \(g.epoch), \(g.layer)): with the `prob` target, \(hit.count) of \(affected.count) probe samples have an all-zero or vanishing gradient, "
+            var s = "**\(run)** (epoch \(g.epoch), \(g.layer)): with the `prob` target, \(hit.count) of \(affected.count) \(g.images) have an all-zero or vanishing gradient, "
                 + "a share of \(effect.formatted(level: bootstrap.level)); "
+            if let held = evidence.heldOutGradients[run], held.images != g.images, let heldShare = bootstrap.interval(held.probFloat16.affected.map { $0 ? 1.0 : 0 }) {
+                let heldHit = held.probFloat16.affected.filter { $0 }.count
+                numbers["held_out_prob_affected_\(run)"] = Double(heldHit)
+                numbers["held_out_prob_affected_share_\(run)"] = heldShare.estimate
+                s += "on the \(held.images) \(heldHit) of \(held.probFloat16.affected.count) (\(Effect(what: "", interval: heldShare, isShare: true).formatted(level: bootstrap.level))); "
+            }
             if !hit.isEmpty {
                 s += "float32 softmax regime of those samples: \(regimeText); \(storage); "
                 s += "their median logit margin \(f(margins.0)) against \(f(margins.1)) for the others; "

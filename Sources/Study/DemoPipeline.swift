@@ -118,7 +118,13 @@ public struct DemoPipeline {
         try training.run()
     }
 
-    /// Probes a run's last checkpoint with the `prob` target, stored as float16 (as the dumps) and float32.
+    /// Probes a run's last checkpoint with the `prob` target, stored as float16 (as the dumps) and float32, on
+    /// the held-out probe set; and with `prob` and `logit` on as many of the run's *training* images.
+    ///
+    /// Finding (d) rests on the training images: the study saw its gradients vanish on the images it had,
+    /// and a net fitted without augmentation is confident on what it trained on, which is where the
+    /// softmax saturates. The held-out figures are reported beside them. Keys: `prob-float16`,
+    /// `prob-float32`, `logit` (the training-time dump), and the same with a `train-` prefix.
     func probeLast(_ folder: String) throws -> [String: String] {
         let run = RunDirectory(folder)
         let config = try run.readConfig()
@@ -126,16 +132,26 @@ public struct DemoPipeline {
         let model = try Model(checkpoint: try Checkpoint.read(run.checkpointPath(epoch: epoch)))
         model.threads = config.threads
         let data = try RunData(config: config)
-        let probe = ProbeSet(dataset: data.dataset, indices: data.probeIndices, transform: data.evalTransform)
+        let heldOut = ProbeSet(dataset: data.dataset, indices: data.probeIndices, transform: data.evalTransform)
+        // Seeded apart from the held-out probe set (config.seed + 1); evaluation transform, no augmentation.
+        let trainingIndices = try data.dataset.stratifiedSubset(count: min(config.probeSize, data.split.train.count), seed: config.seed &+ 2,
+                                                                from: data.split.train)
+        let training = ProbeSet(dataset: data.dataset, indices: trainingIndices, transform: data.evalTransform)
         let probesFolder = folder + "/probes"
         try FileManager.default.createDirectory(atPath: probesFolder, withIntermediateDirectories: true)
+        let name = URL(fileURLWithPath: folder).lastPathComponent
+        let stem = probesFolder + "/epoch-\(String(format: "%04d", epoch))"
         var out: [String: String] = [:]
-        for storage in [HDF5ElementType.float16, .float32] {
-            let path = probesFolder + "/epoch-\(String(format: "%04d", epoch))-prob-\(storage.rawValue).h5"
-            let options = DumpOptions(target: .prob, layers: config.probeLayers, storage: storage)
-            try ProbeJob(model: model, probe: probe, options: options, epoch: epoch, run: URL(fileURLWithPath: folder).lastPathComponent,
-                         seed: config.seed, quiet: quiet).write(to: path)
-            out["prob-" + storage.rawValue] = path
+        let jobs: [(key: String, set: ProbeSet, target: ProbeTarget, storage: HDF5ElementType)] = [
+            ("prob-float16", heldOut, .prob, .float16), ("prob-float32", heldOut, .prob, .float32),
+            ("train-prob-float16", training, .prob, .float16), ("train-prob-float32", training, .prob, .float32),
+            ("train-logit", training, .logit, .float16),
+        ]
+        for job in jobs {
+            let path = stem + "-\(job.key).h5"
+            let options = DumpOptions(target: job.target, layers: config.probeLayers, storage: job.storage)
+            try ProbeJob(model: model, probe: job.set, options: options, epoch: epoch, run: name, seed: config.seed, quiet: quiet).write(to: path)
+            out[job.key] = path
         }
         out["logit"] = run.dumpPath(epoch: epoch)
         return out

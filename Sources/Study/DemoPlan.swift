@@ -112,7 +112,8 @@ public struct DemoPlan: Codable {
         if case .synthetic = data {
             c.imageSize = sourceImageSize
             c.augment = false
-            c.warmupEpochs = 1
+            // One warm-up epoch before the cosine; none in a one-epoch quick run (warm-up must leave steps).
+            c.warmupEpochs = sourceEpochs > 1 ? 1 : 0
         }
         return c
     }

@@ -35,12 +35,17 @@ struct DemoReport {
             blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_")) }
         }
 
-        blocks.append(.markdown("## Zero gradients: `prob` versus `logit`\n\nThe last checkpoint of each run probed three ways: gradients of the true-class probability stored as float16 (as the study's tool did) and as float32, and of the true-class logit."))
+        blocks.append(.markdown("## Zero gradients: `prob` versus `logit`\n\nThe last checkpoint of each run probed on its training images (what finding (d) rests on) and on the held-out probe images: gradients of the true-class probability stored as float16 (as the study's tool did) and as float32, and of the true-class logit."))
+        let probes: [(key: String, title: String)] = [
+            ("train-prob-float16", "training images, target `prob` stored as float16"), ("train-prob-float32", "training images, target `prob` stored as float32"),
+            ("train-logit", "training images, target `logit`"), ("prob-float16", "held-out probe images, target `prob` stored as float16"),
+            ("prob-float32", "held-out probe images, target `prob` stored as float32"), ("logit", "held-out probe images, target `logit`"),
+        ]
         for run in DemoAnalyses.runOrder {
-            for key in ["prob-float16", "prob-float32", "logit"] {
+            for (key, title) in probes {
                 guard let r = analyses.zeroGrad[run]?[key] else { continue }
                 let diagnosis = r.output.blocks.compactMap { if case .markdown(let m) = $0 { return m }; return nil }.first ?? ""
-                blocks.append(.markdown("### \(run), target `\(key)`\n\n" + diagnosis))
+                blocks.append(.markdown("### \(run): \(title)\n\n" + diagnosis))
                 blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_\(key)_")) }
             }
         }

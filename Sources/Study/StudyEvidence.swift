@@ -71,9 +71,12 @@ public struct StudyEvidence: Sendable {
         public var margins: [Double]
         public var diagnosis: String
         public var diagnosisTitle: String
+        /// Which images were probed, in words ("training images", "held-out probe images").
+        public var images: String
 
         public init(layer: String, epoch: Int, probFloat16: Flags, probFloat32: Flags?, logit: Flags?, regimes: [String], margins: [Double],
-                    diagnosis: String, diagnosisTitle: String) {
+                    diagnosis: String, diagnosisTitle: String, images: String = "held-out probe images") {
+            self.images = images
             self.layer = layer
             self.epoch = epoch
             self.probFloat16 = probFloat16
@@ -89,12 +92,17 @@ public struct StudyEvidence: Sendable {
     public var clustering: [String: Clustering] = [:]
     /// Empty when the probe set has no object boxes or masks.
     public var attention: [String: Attention] = [:]
+    /// What finding (d) rests on (the training images when the study probed them).
     public var gradients: [String: Gradients] = [:]
+    /// The same probe on the held-out probe images, reported beside (d) when the verdict rests on training images.
+    public var heldOutGradients: [String: Gradients] = [:]
 
-    public init(clustering: [String: Clustering] = [:], attention: [String: Attention] = [:], gradients: [String: Gradients] = [:]) {
+    public init(clustering: [String: Clustering] = [:], attention: [String: Attention] = [:], gradients: [String: Gradients] = [:],
+                heldOutGradients: [String: Gradients] = [:]) {
         self.clustering = clustering
         self.attention = attention
         self.gradients = gradients
+        self.heldOutGradients = heldOutGradients
     }
 }
 
@@ -152,7 +160,8 @@ extension StudyEvidence.Gradients {
     /// Reads the `zero-grad` folders of one run's last epoch: `prob` stored as float16 (required), as float32
     /// and the `logit` dump (optional), at `layer` when they checked it, else at their last layer.
     /// - Throws: naming the file and key when a summary or result.h5 lacks what the finding needs.
-    public init(probFloat16: String, probFloat32: String?, logit: String?, layer preferred: String?) throws {
+    public init(probFloat16: String, probFloat32: String?, logit: String?, layer preferred: String?,
+                images: String = "held-out probe images") throws {
         let main = try StoredResult(folder: probFloat16)
         let facts = try main.summary(ZeroGradFacts.self)
         guard let last = facts.layers.last else { throw LoupeError.invalidInput("\(main.summaryPath): 'layers' is empty") }
@@ -168,6 +177,7 @@ extension StudyEvidence.Gradients {
         }
         self.init(layer: layer, epoch: epoch, probFloat16: try flags(main), probFloat32: try probFloat32.map { try flags(StoredResult(folder: $0)) },
                   logit: try logit.map { try flags(StoredResult(folder: $0)) }, regimes: try main.strings(group + "/regime"),
-                  margins: try main.doubles(group + "/margin"), diagnosis: facts.diagnosis, diagnosisTitle: facts.topTitle)
+                  margins: try main.doubles(group + "/margin"), diagnosis: facts.diagnosis, diagnosisTitle: facts.topTitle,
+                  images: images)
     }
 }

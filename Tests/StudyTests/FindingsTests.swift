@@ -171,6 +171,20 @@ struct FindingsTests {
         #expect(scratchOnly.text.contains("**scratch**"))
     }
 
+    @Test("(d) rests on the training images when they were probed, and reports the held-out probe images beside them")
+    func saturationOnTrainingImages() {
+        var training = Make.gradients(affected: 40, regime: "rounded")
+        training.images = "training images"
+        let heldOut = Make.gradients(affected: 2, regime: "rounded")
+        let d = Make.findings(StudyEvidence(gradients: ["pretrained": training], heldOutGradients: ["pretrained": heldOut])).saturation()
+        #expect(d.verdict == .holds, "\(d.line)")
+        #expect(d.rule.contains("probed on training images"), "\(d.rule)")
+        #expect(d.text.contains("40 of 200 training images") && d.text.contains("on the held-out probe images 2 of 200"), "\(d.text)")
+        #expect(d.numbers["held_out_prob_affected_pretrained"] == 2)
+        // The held-out set alone decides nothing here: 2 of 200 is within the noise.
+        #expect(Make.findings(StudyEvidence(gradients: ["pretrained": heldOut])).saturation().verdict == .notShown)
+    }
+
     @Test("every finding's terminal line is one line without markdown, with its effect and interval")
     func lines() {
         let evidence = StudyEvidence(
