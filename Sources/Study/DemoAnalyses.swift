@@ -68,13 +68,9 @@ struct DemoAnalyses {
         return try HDF5File.open(RunDirectory(folder).dumpPath(epoch: epoch)).dataset("/probe/labels").shape[0]
     }
 
-    /// The Grad-CAM layer: the finest-scored stage whose map is at least 4×4 (ResNet-18's layer4 is 2×2 at 64 px).
+    /// The Grad-CAM layer of a run folder (`DemoPlan.camLayer`).
     func camLayer(for folder: String) throws -> String {
-        let config = try RunDirectory(folder).readConfig()
-        switch config.model {
-        case "resnet18": return plan.imageSize >= 128 ? "layer4" : "layer3"
-        default: return "features.\(4 * config.channels.count - 2)"
-        }
+        plan.camLayer(for: try RunDirectory(folder).readConfig())
     }
 }
 

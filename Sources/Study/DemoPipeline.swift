@@ -92,6 +92,10 @@ public struct DemoPipeline {
         try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).metricsPath)), to: metrics)
         let data = try Data(contentsOf: URL(fileURLWithPath: RunDirectory(source).checkpointPath(epoch: last)))
         try AtomicFile.write(data, to: cached)
+        // The cache now holds the weights and the metrics; the source run's checkpoints (a few hundred MB
+        // with AdamW's state) would only double them in runs/.
+        try? FileManager.default.removeItem(atPath: source)
+        if !quiet { FileHandle.standardError.write(Data("pretrained backbone cached at \(cached); its training folder \(source) removed\n".utf8)) }
         return Backbone(path: cached, metricsFile: metrics)
     }
 
@@ -133,9 +137,7 @@ public struct DemoPipeline {
         model.threads = config.threads
         let data = try RunData(config: config)
         let heldOut = ProbeSet(dataset: data.dataset, indices: data.probeIndices, transform: data.evalTransform)
-        // Seeded apart from the held-out probe set (config.seed + 1); evaluation transform, no augmentation.
-        let trainingIndices = try data.dataset.stratifiedSubset(count: min(config.probeSize, data.split.train.count), seed: config.seed &+ 2,
-                                                                from: data.split.train)
+        let trainingIndices = try data.trainingProbeIndices(count: config.probeSize, seed: config.seed)
         let training = ProbeSet(dataset: data.dataset, indices: trainingIndices, transform: data.evalTransform)
         let probesFolder = folder + "/probes"
         try FileManager.default.createDirectory(atPath: probesFolder, withIntermediateDirectories: true)
@@ -149,7 +151,8 @@ public struct DemoPipeline {
         ]
         for job in jobs {
             let path = stem + "-\(job.key).h5"
-            let options = DumpOptions(target: job.target, layers: config.probeLayers, storage: job.storage)
+            // Only the Grad-CAM layer, where finding (d) looks: a few MB per file instead of a dump's size.
+            let options = DumpOptions(target: job.target, layers: [plan.camLayer(for: config)], storage: job.storage)
             try ProbeJob(model: model, probe: job.set, options: options, epoch: epoch, run: name, seed: config.seed, quiet: quiet).write(to: path)
             out[job.key] = path
         }

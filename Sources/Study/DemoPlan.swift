@@ -127,6 +127,12 @@ public struct DemoPlan: Codable {
         c.lr = 1e-3
         c.weightDecay = 5e-4
         c.dumpEpochs = [0, scratchEpochs / 2, scratchEpochs]
+        // Every default stage but the first pool, whose 32×32 maps would make up 40 % of each dump and
+        // which no finding reads (runs/demo stays under 500 MB).
+        let stages = c.channels.count
+        if stages >= 3 {
+            c.probeLayers = (1..<(stages - 1)).map { "features.\(4 * $0 + 3)" } + ["features.\(4 * stages - 2)", "features.\(4 * stages - 1)"]
+        }
         return c
     }
 
@@ -148,9 +154,19 @@ public struct DemoPlan: Codable {
         c.weightDecay = 5e-4
         c.pretrained = pretrained
         c.dumpEpochs = [0, finetuneEpochs / 2, finetuneEpochs]
-        // layer4 is 2×2 at 64 px: too coarse for Grad-CAM, so layer3 (4×4) is recorded as well.
-        c.probeLayers = ["layer1", "layer2", "layer3", "layer4"]
+        // layer4 is 2×2 at 64 px: too coarse for Grad-CAM, so layer3 (4×4) is recorded as well; layer1
+        // (16×16 maps, half of each dump) is left out, as no finding reads it.
+        c.probeLayers = ["layer2", "layer3", "layer4"]
         return c
+    }
+
+    /// The Grad-CAM layer of a run: the finest-scored stage whose map is at least 4×4 (ResNet-18's layer4
+    /// is 2×2 at 64 px), or LittleConv's last conv layer.
+    public func camLayer(for config: TrainConfig) -> String {
+        switch config.model {
+        case "resnet18": return imageSize >= 128 ? "layer4" : "layer3"
+        default: return "features.\(4 * config.channels.count - 2)"
+        }
     }
 
     private var base: TrainConfig {

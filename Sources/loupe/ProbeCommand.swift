@@ -13,11 +13,14 @@ struct ProbeCommand: ParsableCommand {
         discussion: """
         The probe set comes from the checkpoint's run (its config.json: same data, split and seed), from
         --probe-from RUN_DIR, or from --data (a seeded stratified subset). Probing a checkpoint with the same
-        probe set and target reproduces the training-time dump.
+        probe set and target reproduces the training-time dump. --images training probes as many of the run's
+        training images instead (a seeded stratified subset, no augmentation): a net is most confident on what
+        it was fitted on, so that is where `prob` gradients vanish first.
 
         Examples:
           loupe probe --checkpoint runs/ft/checkpoints/epoch-0008.h5 --target prob --out prob.h5
           loupe probe --checkpoint runs/ft/checkpoints/epoch-0008.h5 --layers 'layer4,layer3.*' --out l34.h5
+          loupe probe --checkpoint runs/ft/checkpoints/epoch-0016.h5 --target prob --images training --out train-prob.h5
           loupe probe --checkpoint runs/ft/checkpoints/epoch-0008.h5 --list-layers
         """)
 
@@ -25,6 +28,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Gradient target: logit (true class), logit-predicted, prob, loss.") var target = "logit"
     @Option(help: "Layers (torchvision names, aliases, globs), comma-separated; default: every stage.") var layers: String?
     @Option(help: "Take the probe set of this run directory (default: the checkpoint's own run).") var probeFrom: String?
+    @Option(help: "Which of the run's images: held-out (its probe set) or training (as many training images).") var images = "held-out"
     @Option(help: "Probe another data set instead (synthetic[:…], fashion-mnist[:DIR], folder:DIR, cifar10:DIR).") var data: String?
     @Option(help: "Probe-set size when --data is given.") var probeSize = 256
     @Option(help: "Seed choosing the probe set when --data is given.") var seed: UInt64 = 0
@@ -42,6 +46,8 @@ struct ProbeCommand: ParsableCommand {
         guard HDF5Compression(parsing: compression) != nil else { throw ValidationError("--compression must be none or deflate[1-9]") }
         if !listLayers && out == nil { throw ValidationError("--out FILE.h5 is required (or --list-layers)") }
         guard probeSize >= 1 else { throw ValidationError("--probe-size must be at least 1") }
+        guard ["held-out", "training"].contains(images) else { throw ValidationError("--images must be held-out or training, got '\(images)'") }
+        if data != nil && images != "held-out" { throw ValidationError("--images training needs the run's split; it cannot be combined with --data") }
     }
 
     func run() throws {
@@ -91,6 +97,7 @@ struct ProbeCommand: ParsableCommand {
             throw LoupeError.invalidInput("\(runDir) shows images at \(config.imageSize) px; the checkpoint was trained at \(ckpt.imageSize) px")
         }
         let runData = try RunData(config: config)
-        return ProbeSet(dataset: runData.dataset, indices: runData.probeIndices, transform: runData.evalTransform)
+        let indices = images == "training" ? try runData.trainingProbeIndices(count: config.probeSize, seed: config.seed) : runData.probeIndices
+        return ProbeSet(dataset: runData.dataset, indices: indices, transform: runData.evalTransform)
     }
 }

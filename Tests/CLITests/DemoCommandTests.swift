@@ -19,10 +19,19 @@ struct DemoCommandTests {
         for run in ["scratch", "pretrained"] {
             let dumps = try fm.contentsOfDirectory(atPath: runs + "/\(run)/dumps").filter { $0.hasSuffix(".h5") && !$0.hasPrefix(".") }
             #expect(dumps.sorted() == ["epoch-0000.h5", "epoch-0001.h5", "epoch-0002.h5"])
-            #expect(fm.fileExists(atPath: runs + "/\(run)/probes/epoch-0002-prob-float16.h5"))
+            // Re-probed: held-out prob (float16, float32) and the training images (prob float16 and float32, logit).
+            for key in ["prob-float16", "prob-float32", "train-prob-float16", "train-prob-float32", "train-logit"] {
+                #expect(fm.fileExists(atPath: runs + "/\(run)/probes/epoch-0002-\(key).h5"), "\(run): missing probe \(key)")
+            }
         }
-        // The backbone was cached for the next demo.
-        #expect(try fm.contentsOfDirectory(atPath: folder + "/cache/loupe/pretrained").contains { $0.hasSuffix(".h5") })
+        // The training-image probe holds training images, none of the held-out probe set's.
+        let heldOutIDs = try HDF5File.open(runs + "/pretrained/dumps/epoch-0002.h5").dataset("/probe/ids").readStrings()
+        let trainingIDs = try HDF5File.open(runs + "/pretrained/probes/epoch-0002-train-prob-float16.h5").dataset("/probe/ids").readStrings()
+        #expect(!trainingIDs.isEmpty && Set(trainingIDs).isDisjoint(with: heldOutIDs), "\(trainingIDs.prefix(4)) vs \(heldOutIDs.prefix(4))")
+        // The backbone was cached for the next demo, with its metrics; its training folder was removed (the cache holds the weights).
+        let cached = try fm.contentsOfDirectory(atPath: folder + "/cache/loupe/pretrained")
+        #expect(cached.contains { $0.hasSuffix(".h5") } && cached.contains { $0.hasSuffix(".csv") }, "\(cached)")
+        #expect(!fm.fileExists(atPath: runs + "/source"))
 
         // nbformat, an independent validator, accepts the notebook.
         let validate = try runProcess("/usr/bin/python3", ["-c", "import nbformat,sys; nb=nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print(nb.nbformat, len(nb.cells))", out + "/report.ipynb"])
@@ -97,7 +106,7 @@ struct DemoCommandTests {
         let c = findings["c"]?["numbers"] as? [String: Double] ?? [:]
         #expect(c["energy_first_scratch"] != nil && c["energy_last_pretrained"] != nil, "\(c)")
         // No backbone was pretrained or cached: the given weights were used.
-        #expect(!FileManager.default.fileExists(atPath: folder + "/runs/source"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/cache/loupe/pretrained"))
         let config = try String(contentsOfFile: folder + "/runs/pretrained/config.json", encoding: .utf8)
         #expect(config.contains("resnet18.safetensors"))
     }

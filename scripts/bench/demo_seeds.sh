@@ -30,7 +30,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "$cpu, $(nproc) cores, $(date -u +%F), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')" > "$out/machine.txt"
 for s in "${seeds[@]}"; do
   [ $cold_each = 1 ] && { rm -rf "$cache"; mkdir -p "$cache"; }
-  cached=$(ls "$cache"/loupe/pretrained/*.h5 2>/dev/null | wc -l)
+  cached=$(find "$cache" -name "*.h5" | wc -l)
   echo "seed $s ($([ "$cached" -gt 0 ] && echo cached backbone || echo cold cache)) … $(date +%T)" >&2
   rm -rf "$out/report-$s" "$out/runs-$s"
   XDG_CACHE_HOME="$cache" LOUPE_QUIET=1 /usr/bin/time -f "%e %M" -o "$out/time-$s.txt" \

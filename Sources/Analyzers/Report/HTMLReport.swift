@@ -57,16 +57,18 @@ public enum HTMLReport {
         return s + "</tbody></table></section>\n"
     }
 
-    /// Figures above this size are embedded as JPEG when that is smaller: heat maps, image grids and
-    /// thumbnail maps shrink several times, line charts (small PNGs) stay crisp. The PNGs themselves stay
-    /// beside the report (figures/, or the analyzer's folder) at full quality.
-    public static let jpegAbove = 120_000
+    /// Figures above this size are embedded as JPEG when that saves at least a fifth: heat maps, image
+    /// grids, scatter plots and thumbnail maps shrink 2–5×, small line charts stay crisp PNGs. The PNGs
+    /// themselves stay beside the report (figures/, or the analyzer's folder) at full quality.
+    public static let jpegAbove = 40_000
+    /// JPEG quality of embedded figures: at 80 text and thin lines stay legible on the page.
+    public static let jpegQuality = 80
 
-    /// A figure's bytes as the page embeds them: the PNG, or a JPEG (quality 85) of it when it is large.
+    /// A figure's bytes as the page embeds them: the PNG, or a JPEG of it when it is large and that pays.
     public static func embedded(_ png: Data) -> (mime: String, data: Data) {
         // A PNG that does not decode or encode stays as it is: only the page grows.
-        guard png.count > jpegAbove, let image = try? Image.decode(png, name: "figure"), let jpeg = try? image.jpegData(quality: 85),
-              jpeg.count < png.count else { return ("image/png", png) }
+        guard png.count > jpegAbove, let image = try? Image.decode(png, name: "figure"),
+              let jpeg = try? image.jpegData(quality: jpegQuality), jpeg.count * 5 <= png.count * 4 else { return ("image/png", png) }
         return ("image/jpeg", jpeg)
     }
 

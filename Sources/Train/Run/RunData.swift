@@ -30,6 +30,13 @@ public struct RunData {
         imageSize = config.imageSize
     }
 
+    /// A seeded, class-stratified subset of the *training* split, as large as the probe set allows: the
+    /// images the net was fitted on (where a confident net saturates its softmax first). Seeded apart
+    /// from the held-out probe set; seen through `evalTransform`, without augmentation.
+    public func trainingProbeIndices(count: Int, seed: UInt64) throws -> [Int] {
+        try dataset.stratifiedSubset(count: min(count, split.train.count), seed: seed &+ 2, from: split.train)
+    }
+
     /// Resize and centre crop, then normalise: what evaluation and the probe see.
     public var evalTransform: Preprocessor {
         Preprocessor(outputSize: imageSize, normalization: normalization, outputChannels: dataset.channels)
