@@ -168,14 +168,16 @@ struct DemoReport {
             data = "This report repeats it on the image folders in `\(directory)` at \(plan.imageSize) px; each image's mean colour is the nuisance attribute, and object boxes (a VOC `Annotation/` folder, as Stanford Dogs has) feed the attention-on-object score where present."
             pretraining = "the given weights (`--pretrained`)"
         }
+        let ft = plan.finetuneConfig(pretrained: backbone.path)
+        func f3(_ v: Double) -> String { String(format: "%g", v) }
         return """
         \(study) \(data)
 
         - **Pretraining** (the ImageNet stand-in): \(pretraining).
         - **Target task**: \(plan.targetClassCount) classes with \(plan.targetPerClass / 2) training images each; \(plan.probeSize) held-out images form the probe set shared by both runs.
         - **Scratch**: LittleConv (4 × conv-BN-ReLU-pool, 32–256 channels) with augmentation, AdamW, \(plan.scratchEpochs) epochs.
-        - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD (the backbone at a tenth of the learning rate), without augmentation as in the study, \(plan.finetuneEpochs) epochs.
-        - Dumps at the first, middle and last epochs with the `logit` target; the last checkpoints probed again with the `prob` target.
+        - **Transfer**: the pretrained ResNet-18 with a new fc layer, all layers fine-tuned with SGD at a constant rate (head \(f3(ft.lr)), backbone \(f3(ft.lr * ft.backboneLRScale))), without augmentation as in the study, \(plan.finetuneEpochs) epochs.
+        - Dumps at the first, middle and last epochs with the `logit` target; the last checkpoints probed again with the `prob` target on the probe set, and with `prob` and `logit` on \(plan.probeSize) of the training images (finding (d) rests on those: the study looked at the images it had).
         """
     }
 
