@@ -47,6 +47,8 @@ struct DemoReport {
                 guard let r = analyses.zeroGrad[run]?[key] else { continue }
                 let diagnosis = r.output.blocks.compactMap { if case .markdown(let m) = $0 { return m }; return nil }.first ?? ""
                 blocks.append(.markdown("### \(run): \(title)\n\n" + diagnosis))
+                // The logit probe's figures show healthy gradients; its diagnosis says so in words.
+                if key.hasSuffix("logit") { continue }
                 blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_\(key)_")) }
             }
         }
@@ -56,7 +58,10 @@ struct DemoReport {
         for analyzer in [PCAAnalyzer.id, TSNEAnalyzer.id, PurityAnalyzer.id] {
             for run in DemoAnalyses.runOrder {
                 guard let r = analyses.comparison.results[run]?[analyzer] else { continue }
-                blocks += r.output.figures.map { .figure(drawn($0, r, prefix: "\(run)_")) }
+                // PCA's map with the probe images stays in its folder: the interactive PCA map shows each image
+                // on hover, and t-SNE's image map is the one the study looks at (the page stays under 5 MB).
+                let figures = r.output.figures.filter { analyzer != PCAAnalyzer.id || !$0.fileName.contains("thumbnails") }
+                blocks += figures.map { .figure(drawn($0, r, prefix: "\(run)_")) }
                 blocks += r.output.blocks.compactMap { if case .interactive = $0 { return $0 }; return nil }
             }
         }

@@ -61,8 +61,8 @@ public enum HTMLReport {
     /// grids, scatter plots and thumbnail maps shrink 2–5×, small line charts stay crisp PNGs. The PNGs
     /// themselves stay beside the report (figures/, or the analyzer's folder) at full quality.
     public static let jpegAbove = 40_000
-    /// JPEG quality of embedded figures: at 80 text and thin lines stay legible on the page.
-    public static let jpegQuality = 80
+    /// JPEG quality of embedded figures and thumbnails: at 75 text and thin lines stay legible on the page.
+    public static let jpegQuality = 75
 
     /// A figure's bytes as the page embeds them: the PNG, or a JPEG of it when it is large and that pays.
     public static func embedded(_ png: Data) -> (mime: String, data: Data) {
@@ -81,7 +81,7 @@ public enum HTMLReport {
         mutating func add(_ png: Data) -> Int {
             guard !png.isEmpty else { return -1 }
             if let known = index[png] { return known }
-            let jpeg = (try? Image.decode(png, name: "thumbnail").jpegData(quality: 85)).flatMap { $0.count < png.count ? $0 : nil }
+            let jpeg = (try? Image.decode(png, name: "thumbnail").jpegData(quality: HTMLReport.jpegQuality)).flatMap { $0.count < png.count ? $0 : nil }
             uris.append(jpeg.map { "data:image/jpeg;base64," + $0.base64EncodedString() } ?? "data:image/png;base64," + png.base64EncodedString())
             index[png] = uris.count - 1
             return uris.count - 1
