@@ -4,6 +4,7 @@
 # wall time, peak RSS and footprint (issue 15's robustness table).
 #
 #   usage: scripts/bench/demo_seeds.sh [--cold-each] [--keep-runs] [SEEDS...]     (default seeds: 0 1 2 3 4 5)
+#          scripts/bench/demo_seeds.sh --table-only [SEEDS...]     (re-tabulate the last run's results)
 #
 # The cache is a private folder (bench-out/demo-seeds/cache, via XDG_CACHE_HOME), emptied at the start, so
 # your own ~/.cache/loupe is neither used nor touched. The backbone does not depend on --seed, so by default
@@ -12,19 +13,21 @@
 # Output: bench-out/demo-seeds/table.md (the table the README quotes) and table.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cold_each=0; keep_runs=0; seeds=()
+cold_each=0; keep_runs=0; table_only=0; seeds=()
 for a in "$@"; do
   case "$a" in
     --cold-each) cold_each=1 ;;
     --keep-runs) keep_runs=1 ;;
+    --table-only) table_only=1 ;;
     -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "demo_seeds.sh: unknown option $a (see --help)" >&2; exit 2 ;;
     *) seeds+=("$a") ;;
   esac
 done
 [ ${#seeds[@]} -gt 0 ] || seeds=(0 1 2 3 4 5)
-swift build -c release --product loupe >/dev/null
 out=bench-out/demo-seeds; mkdir -p "$out"
+[ $table_only = 1 ] || {
+swift build -c release --product loupe >/dev/null
 cache="$PWD/$out/cache"; rm -rf "$cache"; mkdir -p "$cache"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "$cpu, $(nproc) cores, $(date -u +%F), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')" > "$out/machine.txt"
@@ -40,6 +43,7 @@ for s in "${seeds[@]}"; do
   for m in "$out/runs-$s"/*/metrics.csv; do cp "$m" "$out/metrics-$s-$(basename "$(dirname "$m")").csv"; done
   [ $keep_runs = 1 ] || rm -rf "$out/runs-$s"
 done
+}
 /usr/bin/python3 - "$out" "${seeds[@]}" <<'PY'
 import csv, json, os, sys
 out, seeds = sys.argv[1], sys.argv[2:]
@@ -76,7 +80,7 @@ lines = [f"Machine: {machine}.", "",
          "Effect [95 % CI] and verdict. (a) 10-NN class accuracy, pretrained − scratch; (b) 10-NN background-colour accuracy, "
          "scratch − pretrained; (c) scratch net's paired rise of Grad-CAM energy on the object, first → last dump; "
          "(d) share of the fine-tuned ResNet's training images with zero or vanishing `prob` gradients (float16 storage).", "",
-         "| seed | (a) class | (b) colour | (c) attention | (d) saturation | source val | val scratch / fine-tuned | backbone | time | peak RSS | runs | report.html |",
+         "| seed | (a) class | (b) colour | (c) attention | (d) saturation | source val | val scratch / fine-tuned | backbone | time | peak RSS | runs/ | report.html |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     if r.get("failed"):
@@ -87,7 +91,7 @@ for r in rows:
     src = r["source_val_accuracy"]
     lines.append(f"| {r['seed']} | " + " | ".join(cell(f[k]) for k in "abcd")
                  + f" | {acc(src)} | {acc(va.get('scratch'))} / {acc(va.get('pretrained'))} | {r['cache']} | {r['seconds']:.0f} s"
-                 + f" | {r['peak_rss_mb']:.0f} MB | {r['runs_mb']:.0f} MB | {r['report_html_mb']:.1f} MB |")
+                 + f" | {r['peak_rss_mb']:.0f} MiB | {r['runs_mb']:.0f} MiB | {r['report_html_mb']:.1f} MiB |")
 lines += ["", "Held on " + ", ".join(f"({k}) {held[k]}/{len(seeds)}" for k in "abcd") + "."]
 open(f"{out}/table.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
