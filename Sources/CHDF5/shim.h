@@ -101,4 +101,56 @@ static inline size_t chdf5_last_error(char *buf, size_t cap) {
     H5Eclear2(H5E_DEFAULT);
     return m.len;
 }
+
+/* A crash guard for files other people wrote. Debian 12's libhdf5 1.10.8 does not always report a corrupt
+   file as an error: on some it faults (SIGSEGV, SIGBUS) or corrupts the heap until glibc aborts (SIGABRT),
+   often inside H5Fclose. While a file is open for reading the guard is armed with one line naming it; these
+   signals then write that line to stderr and exit 1. Disarmed, the handler that was there before (Swift's
+   crash report) gets the signal. write(2) and _exit(2) are async-signal-safe; the text is copied in before
+   arming, and the length published last. */
+#include <signal.h>
+#include <unistd.h>
+
+/* The state lives in function-local statics: Swift's importer emits the inline functions it calls, not a
+   header's global variables. */
+static inline char *chdf5__guard_text(void) { static char text[2048]; return text; }
+static inline volatile sig_atomic_t *chdf5__guard_length(void) { static volatile sig_atomic_t length; return &length; }
+static inline struct sigaction *chdf5__guard_previous(void) { static struct sigaction previous[3]; return previous; }
+static inline int chdf5__guard_signal(int i) { return i == 0 ? SIGSEGV : i == 1 ? SIGBUS : SIGABRT; }
+
+static void chdf5_guard_handler(int sig) {
+    if (*chdf5__guard_length() > 0) {
+        ssize_t written = write(2, chdf5__guard_text(), (size_t)*chdf5__guard_length());
+        (void)written;
+        _exit(1);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (chdf5__guard_signal(i) == sig) sigaction(sig, &chdf5__guard_previous()[i], NULL);
+    }
+    /* A fault re-executes and reaches the previous handler; an abort must be raised again (it is
+       blocked until this handler returns). */
+    if (sig == SIGABRT) raise(sig);
+}
+
+/* Installs the handler once, keeping the previous ones. */
+static inline void chdf5_guard_install(void) {
+    static int installed = 0;
+    if (installed) return;
+    installed = 1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = chdf5_guard_handler;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < 3; i++) sigaction(chdf5__guard_signal(i), &action, &chdf5__guard_previous()[i]);
+}
+
+static inline void chdf5_guard_arm(const char *text) {
+    *chdf5__guard_length() = 0;
+    size_t n = strlen(text);
+    if (n > 2048) n = 2048;
+    memcpy(chdf5__guard_text(), text, n);
+    *chdf5__guard_length() = (sig_atomic_t)n;
+}
+
+static inline void chdf5_guard_disarm(void) { *chdf5__guard_length() = 0; }
 #endif

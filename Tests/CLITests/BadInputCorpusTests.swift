@@ -124,7 +124,7 @@ struct BadInputCorpusTests {
 
     // MARK: - The corpus
 
-    static let cases: [Case] = configCases + checkpointCases + dumpCases + imageCases + weightCases + datasetCases + outputCases
+    static let cases: [Case] = configCases + checkpointCases + dumpCases + imageCases + weightCases + datasetCases + outputCases + libhdf5CrashCases
 
     static let configCases: [Case] = [
         ("batchSize 0", "batchSize", "0", "batchSize"),
@@ -159,6 +159,28 @@ struct BadInputCorpusTests {
             try FileManager.default.createDirectory(atPath: run + "/config.json", withIntermediateDirectories: true)
             return ["train", "--resume", run]
         }, outcome: .fails(["config.json"])),
+    ]
+
+    /// A file the fuzzer made on which Debian 12's libhdf5 1.10.8 itself faults or aborts (frames H5HG_read,
+    /// H5T__conv_vlen; glibc's "free(): invalid pointer" in H5Fclose), copied into the case's folder.
+    static func libhdf5Crasher(_ name: String, to folder: String) throws -> String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("AnalyzersTests/Fixtures/fuzz-regressions/" + name).path
+        return try write(Data(contentsOf: URL(fileURLWithPath: source)), folder + "/" + name)
+    }
+
+    /// libhdf5's own crashes on corrupt files end as Loupe's one-line error naming the file (HDF5CrashGuard);
+    /// a libhdf5 that reports them as errors passes the same way.
+    static let libhdf5CrashCases: [Case] = [
+        Case(name: "checkpoint: libhdf5 faults reading it (corrupt global heap)", arguments: { folder, _ in
+            ["export", "--checkpoint", try libhdf5Crasher("checkpoint-libhdf5-segfault.h5", to: folder), "--out", folder + "/w.safetensors"]
+        }, outcome: .fails(["checkpoint-libhdf5-segfault.h5"])),
+        Case(name: "checkpoint: libhdf5 corrupts its heap and glibc aborts", arguments: { folder, _ in
+            ["inspect", try libhdf5Crasher("checkpoint-libhdf5-abort.h5", to: folder)]
+        }, outcome: .fails(["checkpoint-libhdf5-abort.h5"])),
+        Case(name: "dump: libhdf5 faults reading its strings", arguments: { folder, _ in
+            ["analyze", "zero-grad", try libhdf5Crasher("dump-libhdf5-segfault.h5", to: folder), "--out", folder + "/zg"]
+        }, outcome: .fails(["dump-libhdf5-segfault.h5"])),
     ]
 
     static let checkpointCases: [Case] = [

@@ -12,8 +12,8 @@ public final class HDF5File: HDF5Container {
     public var fileHandle: HDF5Handle { handle }
     public var path: String { location.file }
 
-    private init(id: hid_t, path: String) {
-        handle = HDF5Handle(id, close: H5Fclose)
+    private init(id: hid_t, path: String, guarded: Bool = false) {
+        handle = HDF5Handle(id, guarding: guarded ? path : nil, close: H5Fclose)
         location = HDF5Location(file: path, object: "/")
     }
 
@@ -37,14 +37,17 @@ public final class HDF5File: HDF5Container {
         let here = HDF5Location(file: path, object: "/")
         let fapl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_FILE_ACCESS()), "H5Pcreate", at: here))
         try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", at: here)
+        // Files opened for reading may come from anyone: a libhdf5 crash on them becomes a one-line error.
+        if !writable { HDF5CrashGuard.enter(path) }
         let id = H5Fopen(path, writable ? chdf5_F_ACC_RDWR() : chdf5_F_ACC_RDONLY(), fapl.id)
         if id < 0 {
             let message = HDF5Library.lastMessage()
+            if !writable { HDF5CrashGuard.leave(path) }
             throw HDF5Error(.truncated, file: path, object: "/",
                             message: "HDF5 signature found but the file cannot be opened (truncated or damaged): \(message)")
         }
         _ = at
-        return HDF5File(id: id, path: path)
+        return HDF5File(id: id, path: path, guarded: !writable)
     }
 
     /// Creates (truncating) a file at `path` directly. Prefer `writeAtomically` for anything a reader

@@ -8,11 +8,14 @@ public final class HDF5Handle: @unchecked Sendable {
     /// Keeps what this object lives in (its file) open while the object is in use.
     let parent: HDF5Handle?
     private var closed = false
+    /// A file opened for reading: HDF5CrashGuard stays armed with its path until it is closed.
+    private let guarded: String?
 
-    init(_ id: hid_t, parent: HDF5Handle? = nil, close: @escaping (hid_t) -> herr_t) {
+    init(_ id: hid_t, parent: HDF5Handle? = nil, guarding path: String? = nil, close: @escaping (hid_t) -> herr_t) {
         self.id = id
         self.parent = parent
         self.closer = close
+        guarded = path
     }
 
     /// Closes now (idempotent). A file opened with H5F_CLOSE_STRONG closes its open objects too.
@@ -20,6 +23,8 @@ public final class HDF5Handle: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         if H5Iis_valid(id) > 0 { _ = closer(id) } else { H5Eclear2(chdf5_E_DEFAULT()) }
+        // After the close: libhdf5 1.10.8 frees a corrupt file's cached metadata there, and that is where it crashes.
+        if let guarded { HDF5CrashGuard.leave(guarded) }
     }
 
     deinit { close() }
