@@ -182,7 +182,9 @@ func readStrings(count: Int, fileType: hid_t, at: HDF5Location, read: (hid_t, Un
         try check(H5Tset_size(memType.id, chdf5_T_VARIABLE()), "H5Tset_size", at: at)
         try check(H5Tset_cset(memType.id, cset), "H5Tset_cset", at: at)  // HDF5 will not convert between ASCII and UTF-8
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(count, 1))
-        try check(pointers.withUnsafeMutableBytes { read(memType.id, $0.baseAddress!) }, "read strings", at: at)
+        try HDF5CrashGuard.watching(at, strings: count) {
+            try check(pointers.withUnsafeMutableBytes { read(memType.id, $0.baseAddress!) }, "read strings", at: at)
+        }
         defer { for p in pointers where p != nil { H5free_memory(p) } }
         return pointers.prefix(count).map { $0.map { String(cString: $0) } ?? "" }
     }

@@ -37,4 +37,29 @@ enum HDF5CrashGuard {
     }
 
     private static func arm(_ path: String) { message(path).withCString { chdf5_guard_arm($0) } }
+
+    /// Seconds a variable-length string read may take before the file counts as corrupt: 60, plus one per
+    /// 100,000 strings; `LOUPE_HDF5_WATCHDOG_SECONDS` overrides it (tests use a few seconds).
+    static func watchdogSeconds(strings: Int) -> UInt32 {
+        if let text = ProcessInfo.processInfo.environment["LOUPE_HDF5_WATCHDOG_SECONDS"], let seconds = UInt32(text), seconds > 0 { return seconds }
+        return UInt32(min(3600, 60 + strings / 100_000))
+    }
+
+    /// Runs a read that libhdf5 may spin in on a corrupt file (variable-length strings sit in the global
+    /// heap, whose corruption makes `H5HG_read` loop forever): past its time it ends as Loupe's error.
+    /// One read at a time: the process has one alarm.
+    static func watching<R>(_ at: HDF5Location, strings: Int, _ body: () throws -> R) rethrows -> R {
+        #if LOUPE_FUZZ
+        return try body()
+        #else
+        let seconds = watchdogSeconds(strings: strings)
+        let text = "loupe: error: \(at.file): reading the strings of \(at.object) took over \(seconds) s inside the HDF5 library, "
+            + "so the file is corrupt (Debian 12's libhdf5 1.10.8 can loop forever on a corrupt global heap)\n"
+        watchLock.lock()
+        text.withCString { chdf5_watch_start($0, seconds) }
+        defer { chdf5_watch_stop(); watchLock.unlock() }
+        return try body()
+        #endif
+    }
+    private static let watchLock = NSLock()
 }
