@@ -52,11 +52,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),
-        .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"], swiftSettings: v5),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
+        // Helpers the test targets share (running a program, temporary folders, safetensors bytes).
+        .target(name: "LoupeTestSupport", path: "Tests/LoupeTestSupport", swiftSettings: v5),
+        .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore", "LoupeTestSupport"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
-        .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore"], swiftSettings: v5),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
     ]
 )

@@ -103,13 +103,7 @@ struct BadInputCorpusTests {
     }
 
     static func safetensors(_ header: String, body: Int, _ path: String) throws -> String {
-        var json = Data(header.utf8)
-        while json.count % 8 != 0 { json.append(0x20) }
-        var length = UInt64(json.count).littleEndian
-        var file = Data(bytes: &length, count: 8)
-        file.append(json)
-        file.append(Data(repeating: 0, count: body))
-        return try write(file, path)
+        try write(safetensorsData(header: header, body: body), path)
     }
 
     static func littleconvTrain(_ folder: String, _ extra: [String]) -> [String] {

@@ -27,17 +27,7 @@ struct CheckpointRetentionTests {
     }
 
     func tinyConfig(epochs: Int, dumpEpochs: [Int]) -> TrainConfig {
-        var c = TrainConfig()
-        c.model = "littleconv"
-        c.channels = [8, 16, 16, 32]
-        c.data = "synthetic:classes=4,per-class=24,size=32,seed=5"
-        c.imageSize = 32
-        c.epochs = epochs
-        c.batchSize = 16
-        c.seed = 7
-        c.augment = false
-        c.validationFraction = 0.25
-        c.probeSize = 8
+        var c = TrainTests.tinyConfig(epochs: epochs)
         c.dumpEpochs = dumpEpochs
         return c
     }

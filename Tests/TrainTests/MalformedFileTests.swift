@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeTestSupport
 import Testing
 @testable import Train
 
@@ -10,13 +11,7 @@ struct MalformedFileTests {
     /// A safetensors file with this header and `body` data bytes.
     func safetensors(_ header: String, body: Int, name: String = #function) throws -> String {
         let path = NSTemporaryDirectory() + "loupe-malformed-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(6)).safetensors"
-        var json = Data(header.utf8)
-        while json.count % 8 != 0 { json.append(0x20) }
-        var length = UInt64(json.count).littleEndian
-        var file = Data(bytes: &length, count: 8)
-        file.append(json)
-        file.append(Data(repeating: 0, count: body))
-        try file.write(to: URL(fileURLWithPath: path))
+        try safetensorsData(header: header, body: body).write(to: URL(fileURLWithPath: path))
         return path
     }
 

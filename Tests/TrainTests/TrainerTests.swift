@@ -3,30 +3,30 @@ import LoupeCore
 import Testing
 @testable import Train
 
+/// A small, fast configuration shared by TrainTests: 4 classes of 32×32 synthetic images, a narrow LittleConv.
+func tinyConfig(epochs: Int) -> TrainConfig {
+    var c = TrainConfig()
+    c.model = "littleconv"
+    c.channels = [8, 16, 16, 32]
+    c.data = "synthetic:classes=4,per-class=24,size=32,seed=5"
+    c.imageSize = 32
+    c.epochs = epochs
+    c.batchSize = 16
+    c.lr = 3e-3
+    c.seed = 7
+    c.threads = 2
+    c.augment = false
+    c.validationFraction = 0.25
+    c.probeSize = 8
+    return c
+}
+
 @Suite("Trainer: runs, resume, bad input")
 struct TrainerTests {
     func folder() -> String {
         let path = NSTemporaryDirectory() + "loupe-trainer-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
-    }
-
-    /// A small, fast configuration: 4 classes of 32×32 synthetic images, a narrow LittleConv.
-    func tinyConfig(epochs: Int) -> TrainConfig {
-        var c = TrainConfig()
-        c.model = "littleconv"
-        c.channels = [8, 16, 16, 32]
-        c.data = "synthetic:classes=4,per-class=24,size=32,seed=5"
-        c.imageSize = 32
-        c.epochs = epochs
-        c.batchSize = 16
-        c.lr = 3e-3
-        c.seed = 7
-        c.threads = 2
-        c.augment = false
-        c.validationFraction = 0.25
-        c.probeSize = 8
-        return c
     }
 
     @Test("a run directory holds config.json, metrics.csv and one complete checkpoint per epoch")
