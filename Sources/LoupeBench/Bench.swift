@@ -49,6 +49,9 @@ extension Bench {
             var trainMsPerStep: Double
             var trainImagesPerSecond: Double
             var trainImagesPerSecondBest: Double
+            /// Process CPU (user + system) per training step: unlike wall time, it does not grow when the host
+            /// steals the virtual CPUs, so it compares two builds more steadily on a shared machine.
+            var trainCPUMsPerStep: Double
             var forwardMsPerBatch: Double?
             var forwardImagesPerSecond: Double?
             var minorFaultsPerTrainStep: Double
@@ -99,11 +102,18 @@ extension Bench {
                 try model.backward(dLogits, needParameterGradients: true, needInputGradient: false)
                 optimizer.step()
             }
-            let train = try time(step)
+            var trainCPU: [Double] = []
+            let train = try time(step, cpu: &trainCPU)
             if profile {
                 model.layerTimes = [:]
                 for _ in 0..<3 { try step() }
-                let times = model.layerTimes!.sorted { $0.value > $1.value }.prefix(40)
+                let all = model.layerTimes!
+                let kinds = all.filter { $0.key.hasPrefix("[") }.sorted { $0.value > $1.value }
+                let times = all.filter { !$0.key.hasPrefix("[") }.sorted { $0.value > $1.value }.prefix(40)
+                FileHandle.standardError.write(Data("  time by layer type, \(name)@\(size) (ms per step; containers include children):\n".utf8))
+                for (key, seconds) in kinds {
+                    FileHandle.standardError.write(Data(String(format: "    %8.1f  %@\n", seconds / 3 * 1e3, key).utf8))
+                }
                 FileHandle.standardError.write(Data("  slowest layers, \(name)@\(size) (ms per step):\n".utf8))
                 for (key, seconds) in times {
                     FileHandle.standardError.write(Data(String(format: "    %8.1f  %@\n", seconds / 3 * 1e3, key).utf8))
@@ -115,20 +125,23 @@ extension Bench {
             let faults = Double(minorFaults() - faultsBefore)
             var forward: [Double]?
             if !trainOnly {
-                forward = try time { _ = try model.forward(x, mode: .eval) }
+                var cpu: [Double] = []
+                forward = try time({ _ = try model.forward(x, mode: .eval) }, cpu: &cpu)
             }
             let median = { (t: [Double]) in t.sorted()[t.count / 2] }
             return Result(model: name, size: size, batch: batchSize, threads: threads,
                           parameters: model.parameters.map(\.value.count).reduce(0, +),
                           trainMsPerStep: 1e3 * median(train), trainImagesPerSecond: Double(batchSize) / median(train),
                           trainImagesPerSecondBest: Double(batchSize) / train.min()!,
+                          trainCPUMsPerStep: 1e3 * median(trainCPU),
                           forwardMsPerBatch: forward.map { 1e3 * median($0) },
                           forwardImagesPerSecond: forward.map { Double(batchSize) / median($0) },
                           minorFaultsPerTrainStep: faults, peakResidentMB: peakResidentMB())
         }
 
-        /// Seconds per call: warm-up, then `repeats` groups of calls lasting about `seconds` each.
-        func time(_ body: () throws -> Void) throws -> [Double] {
+        /// Seconds per call: warm-up, then `repeats` groups of calls lasting about `seconds` each; `cpu` gets
+        /// the process CPU seconds per call of each group.
+        func time(_ body: () throws -> Void, cpu: inout [Double]) throws -> [Double] {
             try body()
             let t0 = now()
             try body()
@@ -136,11 +149,19 @@ extension Bench {
             let inner = max(1, Int(seconds / once))
             var out: [Double] = []
             for _ in 0..<repeats {
-                let start = now()
+                let start = now(), cpuStart = cpuSeconds()
                 for _ in 0..<inner { try body() }
                 out.append((now() - start) / Double(inner))
+                cpu.append((cpuSeconds() - cpuStart) / Double(inner))
             }
             return out
+        }
+
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            let seconds = { (t: timeval) in Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
         }
 
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
@@ -160,11 +181,12 @@ extension Bench {
         }
 
         func printTable(_ results: [Result]) {
-            let headers = ["model", "input", "params", "train ms/step", "train img/s", "(best)", "fwd ms/batch", "fwd img/s",
+            let headers = ["model", "input", "params", "train ms/step", "train img/s", "(best)", "cpu ms/step", "fwd ms/batch", "fwd img/s",
                            "faults/step", "peak RSS MB"]
             let rows = results.map { r in [
                 r.model, "\(r.size)x\(r.size)", "\(r.parameters)", String(format: "%.1f", r.trainMsPerStep),
                 String(format: "%.1f", r.trainImagesPerSecond), String(format: "%.1f", r.trainImagesPerSecondBest),
+                String(format: "%.1f", r.trainCPUMsPerStep),
                 r.forwardMsPerBatch.map { String(format: "%.1f", $0) } ?? "-",
                 r.forwardImagesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
                 String(format: "%.0f", r.minorFaultsPerTrainStep), String(format: "%.0f", r.peakResidentMB),

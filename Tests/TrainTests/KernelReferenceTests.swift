@@ -37,14 +37,22 @@ import Testing
 
     /// (N, C, H, O, k, stride, padding): sample-chunked GEMMs (m > 1), an odd split over two threads,
     /// pointwise convolutions straight on the input, and a strided 1×1 (ResNet downsample).
-    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run both algorithms.
+    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run both algorithms. On two threads
+    /// small maps take the batch-wide paths unless told not to; a small group budget makes them run
+    /// several groups (the filter gradient accumulates across groups).
     @Test(arguments: [(4, 8, 16, 16, 3, 1, 1), (3, 8, 15, 16, 3, 2, 1), (2, 16, 32, 16, 1, 1, 0), (3, 16, 8, 32, 1, 2, 0),
                       (2, 3, 20, 8, 7, 2, 3), (3, 16, 9, 24, 3, 1, 1), (5, 32, 6, 16, 3, 1, 1), (2, 16, 1, 16, 3, 1, 1)])
     func convolutionMatchesDirectLoops(_ k: (Int, Int, Int, Int, Int, Int, Int)) {
         let (n, c, h, o, kernel, stride, padding) = k
-        for (threads, winograd) in [(1, true), (2, true), (2, false)] {
+        let paths: [(threads: Int, winograd: Bool, batchWide: Bool, budget: Int?)] = [
+            (1, true, true, nil), (2, true, true, nil), (2, true, false, nil), (2, false, true, nil), (2, false, false, nil),
+            (2, true, true, 1), (2, false, true, 1),
+        ]
+        for (threads, winograd, batchWide, budget) in paths {
             let conv = Conv2d(name: "conv", inChannels: c, outChannels: o, kernel: kernel, stride: stride, padding: padding, bias: true)
             conv.allowsWinograd = winograd
+            conv.allowsBatchWide = batchWide
+            if let budget { conv.batchWideBudget = budget }
             conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
             conv.bias!.value = GradientCheck.random([o], seed: 2)
             let x = GradientCheck.random([n, c, h, h], seed: 3)
@@ -54,11 +62,24 @@ import Testing
             let dx = conv.backward(dy, ctx)
             let reference = Self.directConvolution(x: x, w: conv.weight.value, bias: conv.bias!.value, dy: dy, stride: stride, padding: padding)
             #expect(conv.usesWinograd(conv.geometry(x.shape)) == (winograd && kernel == 3 && stride == 1 && padding == 1 && c >= 16 && o >= 16 && h >= 2))
-            let path = "\(threads) threads, \(conv.usesWinograd(conv.geometry(x.shape)) ? "Winograd" : "im2col")"
+            let path = "\(threads) threads, \(conv.usesWinograd(conv.geometry(x.shape)) ? "Winograd" : "im2col"), batch-wide \(batchWide), budget \(budget ?? conv.batchWideBudget)"
             #expect(Self.relativeMaxError(y, reference.out) < 1e-5, "forward, \(path)")
             #expect(Self.relativeMaxError(dx, reference.dx) < 1e-5, "input gradient, \(path)")
             #expect(Self.relativeMaxError(conv.weight.grad, reference.dw) < 1e-5, "weight gradient, \(path)")
         }
+    }
+
+    /// The shapes above reach the batch-wide paths (so their comparison covers them), and large maps do not.
+    @Test func smallMapsTakeTheBatchWidePaths() {
+        let winograd = Conv2d(name: "conv", inChannels: 32, outChannels: 16, kernel: 3, padding: 1, bias: false)
+        #expect(winograd.usesBatchWideWinograd(winograd.geometry([5, 32, 6, 6]), parts: 2))
+        #expect(!winograd.usesBatchWideWinograd(winograd.geometry([5, 32, 6, 6]), parts: 1))
+        #expect(!winograd.usesBatchWideWinograd(winograd.geometry([64, 32, 32, 32]), parts: 2))
+        let strided = Conv2d(name: "downsample", inChannels: 16, outChannels: 32, kernel: 1, stride: 2, bias: false)
+        #expect(strided.usesBatchWide(strided.geometry([3, 16, 8, 8]), parts: 2))
+        #expect(!strided.usesBatchWide(strided.geometry([64, 16, 64, 64]), parts: 2))
+        strided.allowsBatchWide = false
+        #expect(!strided.usesBatchWide(strided.geometry([3, 16, 8, 8]), parts: 2))
     }
 
     @Test func convolutionAccumulatesAndSkipsFrozenWeights() {

@@ -32,7 +32,7 @@ final class RunContext {
 
     /// Runs `layer` forward and keeps its output when it was asked for.
     @inline(__always) func forward(_ layer: Layer, _ x: Tensor) -> Tensor {
-        if profile != nil { return timed(layer.name + " forward") { layer.forward(x, self) } }
+        if profile != nil { return timed(layer.name + " forward", kind: layer) { layer.forward(x, self) } }
         let y = layer.forward(x, self)
         if wants(layer.name) { activations[layer.name] = y }
         return y
@@ -41,14 +41,19 @@ final class RunContext {
     /// Keeps the gradient w.r.t. `layer`'s output when asked for, then runs `layer` backward.
     @inline(__always) func backward(_ layer: Layer, _ dy: Tensor) -> Tensor {
         if wants(layer.name) { gradients[layer.name] = dy }
-        if profile != nil { return timed(layer.name + " backward") { layer.backward(dy, self) } }
+        if profile != nil { return timed(layer.name + " backward", kind: layer) { layer.backward(dy, self) } }
         return layer.backward(dy, self)
     }
 
-    private func timed(_ key: String, _ body: () -> Tensor) -> Tensor {
+    /// Adds the seconds `body` took under `key`, and under "[Type] forward|backward" for the layer's type
+    /// (containers included, so a reader sums only the leaf types).
+    private func timed(_ key: String, kind layer: Layer, _ body: () -> Tensor) -> Tensor {
         let start = DispatchTime.now().uptimeNanoseconds
         let y = body()
-        profile?[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        profile?[key, default: 0] += seconds
+        let direction = key.hasSuffix(" forward") ? "forward" : "backward"
+        profile?["[\(type(of: layer))] \(direction)", default: 0] += seconds
         if key.hasSuffix(" forward"), wants(String(key.dropLast(8))) { activations[String(key.dropLast(8))] = y }
         return y
     }

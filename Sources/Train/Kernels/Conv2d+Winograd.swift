@@ -26,9 +26,10 @@ extension Conv2d {
     func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
         let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
+        if usesBatchWideWinograd(g, parts: parts) { return batchWideWinogradForward(x, out: out, g, parts: parts, ctx) }
         let m = winogradChunk(g, parts: parts), ld = m * T
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: 16 * O * C)
-        weight.value.read { Winograd.transformFilters($0, o: O, c: C, flipped: false, into: u) }
+        transformFilters(into: u, parts: parts)
         let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * C * ld) }
         let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * O * ld + Winograd.slack) }
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
@@ -58,10 +59,13 @@ extension Conv2d {
                           dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
         let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
+        if usesBatchWideWinograd(g, parts: parts) {
+            return batchWideWinogradBackward(x: x, dy: dy, dx: dx, dw: dw, g, parts: parts, ctx)
+        }
         let m = winogradChunk(g, parts: parts), ld = m * T
         let wide = max(C, O)
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? 16 * O * C : 1)
-        if dx != nil { weight.value.read { Winograd.transformFilters($0, o: O, c: C, flipped: true, into: u) } }
+        if dx != nil { transformFilters(into: u, parts: parts) }
         let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * wide * ld) }
         let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * wide * ld + Winograd.slack) }
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
@@ -80,8 +84,9 @@ extension Conv2d {
                                                 ld: ld, scratch: rows[t])
                     }
                     for xi in 0..<16 {
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: C, n: count * T, k: O, alpha: 1, a: u + xi * C * O,
-                                   lda: O, b: vs[t] + xi * O * ld, ldb: ld, beta: 0, c: ms[t] + xi * C * ld, ldc: ld)
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
+                                   a: u + Winograd.flippedPosition(xi) * O * C, lda: C, b: vs[t] + xi * O * ld, ldb: ld,
+                                   beta: 0, c: ms[t] + xi * C * ld, ldc: ld)
                     }
                     for j in 0..<count {
                         Winograd.transformOutput(ms[t] + j * T, channels: C, p: g.h, q: g.w, ld: ld, into: dx + (s + j) * plane)
@@ -107,7 +112,9 @@ extension Conv2d {
         if let dw {
             let z = zs[0]
             for t in 1..<max(parts, 1) { VectorMath.add(UnsafePointer(zs[t]), into: z, 16 * O * C) }
-            Winograd.accumulateFilterGradient(z, o: O, c: C, into: dw)
+            Parallel.run(parts) { t in
+                Winograd.accumulateFilterGradient(UnsafePointer(z), o: O, c: C, into: dw, indices: Parallel.slice(t, of: parts, count: O * C))
+            }
         }
     }
 }

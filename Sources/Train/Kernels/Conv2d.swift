@@ -41,6 +41,10 @@ final class Conv2d: Layer {
     /// LOUPE_NO_WINOGRAD=1 makes that the default, for benchmarking the two.
     var allowsWinograd = Conv2d.winogradByDefault
     static let winogradByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_WINOGRAD"] == nil
+    /// False: small maps keep the per-sample split (tests compare the two; see Conv2d+BatchWide.swift).
+    var allowsBatchWide = Conv2d.batchWideByDefault
+    /// Floats per batch-wide buffer (tests lower it to reach several groups).
+    var batchWideBudget = Conv2d.batchWideBudget
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          bias: Bool, group: ParameterGroup = .backbone) {
@@ -88,6 +92,15 @@ final class Conv2d: Layer {
         out.reuse([g.n, g.outChannels, g.p, g.q])
         if usesWinograd(g) {
             x.read { xp in out.write { op in winogradForward(xp, out: op, g, ctx) } }
+        } else if usesBatchWide(g, parts: parts(g, ctx)) {
+            let parts = parts(g, ctx), group = batchWideGroup(g)
+            let col = ctx.workspace.scratch(thread: 0, slot: 0, count: g.k * group * g.l)
+            let stage = ctx.workspace.scratch(thread: 0, slot: 1, count: g.outChannels * group * g.l)
+            x.read { xp in
+                weight.value.read { wp in
+                    out.write { op in Conv2d.batchWideForward(x: xp, w: wp, out: op, g, parts: parts, group: group, col: col, stage: stage) }
+                }
+            }
         } else {
             let parts = parts(g, ctx), m = chunk(g, parts: parts)
             let needsColumns = !(g.isPointwise && m == 1)
@@ -163,12 +176,22 @@ final class Conv2d: Layer {
         let wantsWeight = ctx.updates(weight)
         let wantsInput = ctx.needsInputGradient(self)
         let parts = parts(g, ctx), m = chunk(g, parts: parts)
-        let winograd = usesWinograd(g)
-        var dx = wantsInput ? (winograd || (g.isPointwise && m == 1) ? ctx.pool.take(x.shape) : ctx.pool.takeZeroed(x.shape)) : Tensor.empty
+        let winograd = usesWinograd(g), batchWide = !winograd && usesBatchWide(g, parts: parts)
+        let overwritesInputGradient = winograd || (g.isPointwise && m == 1 && !batchWide)
+        var dx = wantsInput ? (overwritesInputGradient ? ctx.pool.take(x.shape) : ctx.pool.takeZeroed(x.shape)) : Tensor.empty
         if winograd && (wantsWeight || wantsInput) {
             x.read { xp in dy.read { dyp in weight.grad.write { dwp in dx.write { dxp in
                 winogradBackward(x: xp, dy: dyp, dx: wantsInput ? dxp : nil, dw: wantsWeight ? dwp : nil, g, ctx)
             } } } }
+        } else if batchWide && (wantsWeight || wantsInput) {
+            let group = batchWideGroup(g)
+            let col = ctx.workspace.scratch(thread: 0, slot: 0, count: wantsWeight ? g.k * group * g.l : 1)
+            let stage = ctx.workspace.scratch(thread: 0, slot: 1, count: g.outChannels * group * g.l)
+            let dcol = ctx.workspace.scratch(thread: 0, slot: 2, count: wantsInput ? g.k * group * g.l : 1)
+            x.read { xp in dy.read { dyp in weight.value.read { wp in weight.grad.write { dwp in dx.write { dxp in
+                Conv2d.batchWideBackward(x: xp, w: wp, dy: dyp, dw: wantsWeight ? dwp : nil, dx: wantsInput ? dxp : nil, g,
+                                         parts: parts, group: group, col: col, stage: stage, dcol: dcol)
+            } } } } }
         } else if wantsWeight || wantsInput {
             let K = g.k, O = g.outChannels
             // slot 0: columns, 1: gathered dOut, 2: dCol, 3: this thread's dW partial (threads > 0)

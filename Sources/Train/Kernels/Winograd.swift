@@ -9,7 +9,7 @@
 // Shapes (one sample, P = H, Q = W):
 //   Pt = ⌈H/2⌉, Qt = ⌈W/2⌉ tile rows/columns, T = Pt·Qt tiles; a chunk of m samples has m·T columns
 //   x    (C, H, W)            input
-//   U    (16, O, C)           transformed filters (16, C, O when flipped for the input gradient)
+//   U    (16, O, C)           transformed filters (the input gradient reads them transposed, at flipped positions)
 //   V    (16, C, ld)          transformed input tiles, column j·T + tile for chunk sample j
 //   Mw   (16, O, ld)          products U[ξ]·V[ξ] before the output transform
 //   Ŷ    (16, O, ld)          transformed output-gradient tiles (A dy Aᵀ)
@@ -19,37 +19,54 @@
 enum Winograd {
     @inline(__always) static func tiles(_ n: Int) -> Int { (n + 1) / 2 }
 
-    /// U[ξ][o][c] = (G·w[o, c]·Gᵀ)[ξ]; flipped: U[ξ][c][o] from w[o, c] rotated by 180°.
-    static func transformFilters(_ w: UnsafePointer<Float>, o O: Int, c C: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
-        let plane = O * C
-        // Loop so that writes are sequential in U: (o, c) unflipped, (c, o) flipped.
-        let (outer, inner) = flipped ? (C, O) : (O, C)
-        for first in 0..<outer {
-            for second in 0..<inner {
-                let (oc, ic) = flipped ? (second, first) : (first, second)
-                let g = w + (oc * C + ic) * 9
-                @inline(__always) func f(_ i: Int) -> Float { flipped ? g[8 - i] : g[i] }
-                let index = flipped ? ic * O + oc : oc * C + ic
-                // T = G·f (4×3): rows f0, ½(f0 + f1 + f2), ½(f0 − f1 + f2), f2 of f's rows; then U = T·Gᵀ.
-                for a in 0..<4 {
-                    var t = (Float(0), Float(0), Float(0))
-                    for j in 0..<3 {
-                        let f0 = f(j), f1 = f(3 + j), f2 = f(6 + j)
-                        let value: Float
-                        switch a {
-                        case 0: value = f0
-                        case 1: value = 0.5 * (f0 + f1 + f2)
-                        case 2: value = 0.5 * (f0 - f1 + f2)
-                        default: value = f2
-                        }
-                        switch j { case 0: t.0 = value; case 1: t.1 = value; default: t.2 = value }
-                    }
-                    u[(4 * a + 0) * plane + index] = t.0
-                    u[(4 * a + 1) * plane + index] = 0.5 * (t.0 + t.1 + t.2)
-                    u[(4 * a + 2) * plane + index] = 0.5 * (t.0 - t.1 + t.2)
-                    u[(4 * a + 3) * plane + index] = t.2
-                }
+    /// U[ξ][o][c] = (G·w[o, c]·Gᵀ)[ξ] for the filters `indices` (o·C + c) of the `count` = O·C filters.
+    ///
+    /// The input gradient needs no second, flipped transform: rotating a filter by 180° swaps rows 0 and 3
+    /// of G·J = P·G, so G·rot(g)·Gᵀ = P·(G·g·Gᵀ)·P, that is U[flippedPosition(ξ)] read transposed.
+    /// - Complexity: O(count) — eight filters per step, each row of G applied to eight at once.
+    static func transformFilters(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>, indices: Range<Int>) {
+        withUnsafeTemporaryAllocation(of: V8.self, capacity: 9) { f in
+        var i = indices.lowerBound
+        while i < indices.upperBound {
+            let lanes = min(8, indices.upperBound - i)
+            // f[k] lane l = w[(i + l)·9 + k]: eight filters' k-th taps side by side.
+            if lanes < 8 { f.initialize(repeating: V8()) }
+            for l in 0..<lanes {
+                let g = w + (i + l) * 9
+                for k in 0..<9 { f[k][l] = g[k] }
             }
+            // T = G·g (rows of taps), then U = T·Gᵀ; G's rows are (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
+            for a in 0..<4 {
+                let t0: V8, t1: V8, t2: V8
+                switch a {
+                case 0: (t0, t1, t2) = (f[0], f[1], f[2])
+                case 1: (t0, t1, t2) = (0.5 * (f[0] + f[3] + f[6]), 0.5 * (f[1] + f[4] + f[7]), 0.5 * (f[2] + f[5] + f[8]))
+                case 2: (t0, t1, t2) = (0.5 * (f[0] - f[3] + f[6]), 0.5 * (f[1] - f[4] + f[7]), 0.5 * (f[2] - f[5] + f[8]))
+                default: (t0, t1, t2) = (f[6], f[7], f[8])
+                }
+                let row = (t0, 0.5 * (t0 + t1 + t2), 0.5 * (t0 - t1 + t2), t2)
+                storeLanes(row.0, u + (4 * a + 0) * count + i, lanes)
+                storeLanes(row.1, u + (4 * a + 1) * count + i, lanes)
+                storeLanes(row.2, u + (4 * a + 2) * count + i, lanes)
+                storeLanes(row.3, u + (4 * a + 3) * count + i, lanes)
+            }
+            i += lanes
+        }
+        }
+    }
+
+    /// The position whose transformed filter, transposed, is that of the 180°-rotated filter at ξ.
+    @inline(__always) static func flippedPosition(_ xi: Int) -> Int {
+        let swap = [3, 1, 2, 0]
+        return 4 * swap[xi / 4] + swap[xi % 4]
+    }
+
+    /// Stores the first `count` (≤ 8) lanes.
+    @inline(__always) static func storeLanes(_ v: V8, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count == 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
+        } else {
+            for l in 0..<count { p[l] = v[l] }
         }
     }
 
@@ -209,26 +226,44 @@ enum Winograd {
         }
     }
 
-    /// dW[o, c] += Gᵀ·Z·G with Z[a][b] = z[(4a + b)·O·C + o·C + c].
-    static func accumulateFilterGradient(_ zs: UnsafePointer<Float>, o O: Int, c C: Int, into dw: UnsafeMutablePointer<Float>) {
-        let plane = O * C
-        for index in 0..<plane {
-            // S = Gᵀ·Z (3×4), rows of Gᵀ: (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1); then dW = S·G.
-            let g = dw + index * 9
-            @inline(__always) func z(_ a: Int, _ b: Int) -> Float { zs[(4 * a + b) * plane + index] }
-            for i in 0..<3 {
-                @inline(__always) func s(_ b: Int) -> Float {
-                    switch i {
-                    case 0: return z(0, b) + 0.5 * (z(1, b) + z(2, b))
-                    case 1: return 0.5 * (z(1, b) - z(2, b))
-                    default: return 0.5 * (z(1, b) + z(2, b)) + z(3, b)
-                    }
-                }
-                let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3)
-                g[3 * i + 0] += s0 + 0.5 * (s1 + s2)
-                g[3 * i + 1] += 0.5 * (s1 - s2)
-                g[3 * i + 2] += 0.5 * (s1 + s2) + s3
+    /// dW[o, c] += Gᵀ·Z·G with Z[a][b] = z[(4a + b)·O·C + o·C + c], for the filters `indices` (default: all O·C).
+    /// - Complexity: O(O·C), eight filters per step.
+    static func accumulateFilterGradient(_ zs: UnsafePointer<Float>, o O: Int, c C: Int, into dw: UnsafeMutablePointer<Float>,
+                                         indices: Range<Int>? = nil) {
+        let plane = O * C, range = indices ?? 0..<plane
+        withUnsafeTemporaryAllocation(of: V8.self, capacity: 9) { taps in
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let lanes = min(8, range.upperBound - index)
+            @inline(__always) func z(_ a: Int, _ b: Int) -> V8 {
+                let p = zs + (4 * a + b) * plane + index
+                if lanes == 8 { return load8(p) }
+                var v = V8()
+                for l in 0..<lanes { v[l] = p[l] }
+                return v
             }
+            // S = Gᵀ·Z (3×4), rows of Gᵀ: (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1); then dW = S·G.
+            taps.initialize(repeating: V8())
+            for b in 0..<4 {
+                let z0 = z(0, b), z1 = z(1, b), z2 = z(2, b), z3 = z(3, b)
+                let s0 = z0 + 0.5 * (z1 + z2), s1 = 0.5 * (z1 - z2), s2 = 0.5 * (z1 + z2) + z3
+                // Column b of S feeds dW's columns through G: (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
+                let weights: (Float, Float, Float) = b == 0 ? (1, 0, 0) : b == 1 ? (0.5, 0.5, 0.5) : b == 2 ? (0.5, -0.5, 0.5) : (0, 0, 1)
+                @inline(__always) func add(_ i: Int, _ sRow: V8) {
+                    taps[3 * i + 0] += weights.0 * sRow
+                    taps[3 * i + 1] += weights.1 * sRow
+                    taps[3 * i + 2] += weights.2 * sRow
+                }
+                add(0, s0)
+                add(1, s1)
+                add(2, s2)
+            }
+            for l in 0..<lanes {
+                let g = dw + (index + l) * 9
+                for k in 0..<9 { g[k] += taps[k][l] }
+            }
+            index += lanes
+        }
         }
     }
 }
