@@ -1,0 +1,163 @@
+import Foundation
+import LoupeCore
+import Testing
+@testable import Analyzers
+
+@Suite("t-SNE FFT")
+struct MathTSNEFFTTests {
+    /// X_k = Σ_j x_j·e^(∓2πi·jk/n) in Double, one column.
+    static func naiveDFT(_ re: [Double], _ im: [Double], inverse: Bool = false) -> ([Double], [Double]) {
+        let n = re.count, sign = inverse ? 1.0 : -1.0
+        var outRe = [Double](repeating: 0, count: n), outIm = outRe
+        for k in 0..<n {
+            for j in 0..<n {
+                let a = sign * 2 * Double.pi * Double((j * k) % n) / Double(n)
+                outRe[k] += re[j] * cos(a) - im[j] * sin(a)
+                outIm[k] += re[j] * sin(a) + im[j] * cos(a)
+            }
+        }
+        return (outRe, outIm)
+    }
+
+    /// Every radix and their mixtures, three columns at once, forward and inverse, against the O(n²) DFT.
+    @Test func fftMatchesNaiveDFT() {
+        let width = 3
+        for n in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 20, 25, 27, 30, 32, 45, 60, 64, 100, 120, 128, 150, 300] {
+            let plan = FFTPlan(length: n)
+            var g = SeededGenerator(seed: UInt64(n))
+            let re = (0..<(n * width)).map { _ in g.nextGaussian() }, im = (0..<(n * width)).map { _ in g.nextGaussian() }
+            for inverse in [false, true] {
+                var r = re, i = im, s1 = re, s2 = im
+                let out = r.withUnsafeMutableBufferPointer { rp in
+                    i.withUnsafeMutableBufferPointer { ip in
+                        s1.withUnsafeMutableBufferPointer { a in
+                            s2.withUnsafeMutableBufferPointer { b in
+                                let o = inverse
+                                    ? plan.inverse(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!)
+                                    : plan.forward(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!)
+                                return (Array(UnsafeBufferPointer(start: o.re, count: n * width)),
+                                        Array(UnsafeBufferPointer(start: o.im, count: n * width)))
+                            }
+                        }
+                    }
+                }
+                for column in 0..<width {
+                    let pick = { (v: [Float]) in stride(from: column, to: n * width, by: width).map { Double(v[$0]) } }
+                    let (wantRe, wantIm) = Self.naiveDFT(pick(re), pick(im), inverse: inverse)
+                    let gotRe = pick(out.0), gotIm = pick(out.1)
+                    var error = 0.0, norm = 0.0
+                    for k in 0..<n {
+                        error += (gotRe[k] - wantRe[k]) * (gotRe[k] - wantRe[k]) + (gotIm[k] - wantIm[k]) * (gotIm[k] - wantIm[k])
+                        norm += wantRe[k] * wantRe[k] + wantIm[k] * wantIm[k]
+                    }
+                    #expect((error / norm).squareRoot() < 2e-6, "n = \(n), inverse \(inverse): relative error \((error / norm).squareRoot())")
+                }
+            }
+        }
+        #expect(FFTPlan.radices(of: 7) == nil && FFTPlan.radices(of: 360) == [4, 2, 3, 3, 5])
+        #expect(FFTPlan.goodSize(atLeast: 299) == 300 && FFTPlan.goodSize(atLeast: 301) == 320)
+    }
+
+    static func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+        let diff = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        return diff / b.map { $0 * $0 }.reduce(0, +).squareRoot()
+    }
+
+    /// The interpolated repulsion and Z against the exact O(n²) sums, at a map narrower than `minIntervals`
+    /// (box side extent / 50) and at one wider (box side 1), with the worst single point also bounded.
+    @Test func interpolatedRepulsionMatchesExact() throws {
+        let n = 300
+        for spread: Float in [2, 40] {
+            // Three clusters, as a t-SNE map has, so both near and far fields matter.
+            var y = MathSample.gaussian(2 * n, seed: 11, scale: spread / 8).map { Double($0) }
+            for i in 0..<n { y[2 * i] += Double(spread) * Double(i % 3) / 2; y[2 * i + 1] -= Double(spread) * Double(i % 3 == 1 ? 1 : 0) / 2 }
+            var exact = [Double](repeating: 0, count: 2 * n), fft = exact
+            let zExact = TSNE.exactRepulsion(y, n: n, threads: 2, into: &exact)
+            let grid = InterpolationGrid(settings: TSNE.Interpolation())
+            let z = y.withUnsafeBufferPointer { yp in
+                fft.withUnsafeMutableBufferPointer { grid.repulsion(yp.baseAddress!, n: n, threads: 2, into: $0.baseAddress!) }
+            }
+            let error = Self.relativeError(fft, exact)
+            let scale = exact.map(abs).max()!
+            let worst = zip(fft, exact).map { abs($0 - $1) }.max()!
+            #expect(error < 2e-4, "spread \(spread): relative L2 error of the forces \(error)")
+            #expect(worst < 1e-3 * scale, "spread \(spread): max |Δf| \(worst) vs max |f| \(scale)")
+            #expect(abs(z - zExact) < 2e-5 * zExact, "spread \(spread): Z \(z) vs exact \(zExact)")
+            #expect(grid.boxes.x >= 50 || grid.boxes.y >= 50)
+        }
+    }
+
+    /// A gradient the same way as the Barnes-Hut test: exact vs interpolation through `TSNE.gradient`, KL included;
+    /// a coarser grid (1 node per box) must be measurably worse, so the test can tell a good grid from a bad one.
+    @Test func interpolatedGradientMatchesExact() throws {
+        let n = 300
+        let (x, _) = MathSample.blobs(clusters: 3, perCluster: 100, d: 6, separation: 4, seed: 5)
+        let p = TSNE.affinities(x, n: n, d: 6, perplexity: 15, threads: 2)
+        let y = MathSample.gaussian(2 * n, seed: 6, scale: 8).map { Double($0) }
+        let ws = TSNE.GradientWorkspace(n: n)
+        var exact = [Double](repeating: 0, count: 2 * n), fft = exact, coarse = exact
+        let e = TSNE.gradient(y, p: p, exaggeration: 1, repulsion: .exact, threads: 2, evaluateKL: true, workspace: ws, into: &exact)
+        let f = TSNE.gradient(y, p: p, exaggeration: 1, repulsion: .interpolation(TSNE.Interpolation()), threads: 2,
+                              evaluateKL: true, workspace: ws, into: &fft)
+        var rough = TSNE.Interpolation()
+        rough.points = 1
+        _ = TSNE.gradient(y, p: p, exaggeration: 1, repulsion: .interpolation(rough), threads: 2, evaluateKL: false,
+                          workspace: ws, into: &coarse)
+        let error = Self.relativeError(fft, exact), coarseError = Self.relativeError(coarse, exact)
+        #expect(error < 2e-4, "relative L2 error \(error)")
+        #expect(coarseError > 10 * error, "1 node per box: \(coarseError) vs 3: \(error)")
+        #expect(abs(e.z - f.z) < 2e-5 * e.z)
+        #expect(abs(e.kl! - f.kl!) < 1e-4)
+    }
+
+    /// The kernel spectra are computed once while the box side and grid size stay put.
+    @Test func kernelSpectraAreReused() {
+        let n = 200
+        let y = MathSample.gaussian(2 * n, seed: 3, scale: 30).map { Double($0) }
+        var forces = [Double](repeating: 0, count: 2 * n)
+        let grid = InterpolationGrid(settings: TSNE.Interpolation())
+        for shift in [0.0, 0.3, -0.2] {
+            let moved = y.map { $0 + shift }
+            _ = moved.withUnsafeBufferPointer { yp in
+                forces.withUnsafeMutableBufferPointer { grid.repulsion(yp.baseAddress!, n: n, threads: 2, into: $0.baseAddress!) }
+            }
+        }
+        #expect(grid.kernelUpdates == 1 && grid.spacing == 1.0 / 3)
+    }
+
+    /// A whole fit with the interpolation ends at the KL of the exact-repulsion fit (same P, same optimiser).
+    @Test func fftFitReachesExactKL() throws {
+        let (x, labels) = MathSample.blobs(clusters: 4, perCluster: 75, d: 8, separation: 4, seed: 12)
+        var o = MathTSNETests.smallOptions(perplexity: 15, iterations: 300)
+        o.method = .fft
+        let fft = try TSNE.fit(x, n: 300, d: 8, options: o)
+        let exact = try TSNE.fitExact(x, n: 300, d: 8, options: o)
+        o.method = .barnesHut
+        let bh = try TSNE.fit(x, n: 300, d: 8, options: o)
+        #expect(fft.method == .fft && bh.method == .barnesHut)
+        #expect(abs(fft.kl - exact.kl) < 0.01 * exact.kl, "KL fft \(fft.kl), exact \(exact.kl), BH \(bh.kl)")
+        #expect(ClusterMetrics.knnAccuracy(fft.embedding, n: 300, d: 2, labels: labels, k: 5) == 1)
+    }
+
+    @Test func methodIsResolvedAndChecked() throws {
+        #expect(TSNE.resolve(.auto, n: TSNE.fftMinimumPoints - 1) == .barnesHut)
+        #expect(TSNE.resolve(.auto, n: TSNE.fftMinimumPoints) == .fft)
+        #expect(TSNE.resolve(.barnesHut, n: 1_000_000) == .barnesHut && TSNE.resolve(.fft, n: 10) == .fft)
+        let (x, _) = MathSample.blobs(clusters: 2, perCluster: 20, d: 3, separation: 4, seed: 3)
+        var o = MathTSNETests.smallOptions(perplexity: 5)
+        o.method = .fft
+        o.interpolation.points = 0
+        #expect { try TSNE.fit(x, n: 40, d: 3, options: o) } throws: { "\($0)".contains("interpolation") }
+        let specs = TSNEAnalyzer().options
+        let options = try AnalyzerOptions(analyzer: "tsne", specs: specs, given: ["method": "fast"])
+        #expect { try options.choice("method", TSNE.Method.allCases.map(\.rawValue)) } throws: {
+            "\($0)".contains("method=fast") && "\($0)".contains("bh, fft, auto")
+        }
+        let folder = TestDumps.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = try TestDumps.write(DumpSpec(n: 24), to: folder + "/d.h5")
+        #expect {
+            try AnalyzerRunner(quiet: true).run(TSNEAnalyzer(), files: [path], options: ["method": "fast", "perplexity": "5"], out: folder + "/out")
+        } throws: { "\($0)".contains("method=fast") }
+    }
+}
