@@ -109,6 +109,7 @@ final class InterpolationGrid {
 
     /// Chooses the box side h, the box counts and the transform size for an embedding of this extent; returns h.
     private func layOut(width: Double, height: Double) -> Double {
+        let width = width.isFinite ? width : 0, height = height.isFinite ? height : 0  // a diverged map: any grid
         let s = settings, longer = max(width, height)
         var h = min(s.intervalWidth, longer / Double(s.minIntervals))
         h = max(h, longer / Double(s.maxIntervals))
@@ -141,7 +142,9 @@ final class InterpolationGrid {
                 Parallel.chunks(n, chunks: 4 * threads, threads: threads) { _, range in
                     for i in range {
                         let u = (y[2 * i] - origin.0) * inv, v = (y[2 * i + 1] - origin.1) * inv
-                        let ix = min(bx - 1, max(0, Int(u))), iy = min(by - 1, max(0, Int(v)))
+                        // (written so that a NaN lands in box 0 instead of trapping)
+                        let ix = u > 0 ? min(bx - 1, Int(min(u, Double(bx)))) : 0
+                        let iy = v > 0 ? min(by - 1, Int(min(v, Double(by)))) : 0
                         nb[i] = Int32(iy * p * mx + ix * p)
                         let w = wb + 2 * p * i
                         InterpolationGrid.lagrange(u - Double(ix), p: p, nodes: t, denominators: den, into: w)
