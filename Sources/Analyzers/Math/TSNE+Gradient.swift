@@ -4,7 +4,7 @@
 // (BarnesHutTree.swift), the FFT-accelerated interpolation (TSNE+Interpolation.swift) or, for `fitExact`
 // and tests, from the O(n²) double loop below.
 // KL(P‖Q) = Σ p_ij·log(p_ij / w_ij) + (Σ p_ij)·log Z, evaluated exactly over the non-zeros of P with the
-// Z of the same pass (approximate when Z comes from the tree), as openTSNE and scikit-learn do.
+// Z of the same pass (approximate when Z comes from the tree or the grid), as openTSNE and scikit-learn do.
 //
 // Shapes: y n×2 (Double, row-major); gradient n×2; P CSR n rows.
 import Foundation

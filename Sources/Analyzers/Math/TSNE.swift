@@ -7,7 +7,7 @@
 // the embedding re-centred after every step, and the gradient without the factor 4 (absorbed by the rate).
 // Momentum is the reference implementation's 0.5 during early exaggeration, then 0.8 (openTSNE 1.0 uses 0.8
 // throughout; both are options). KL is evaluated exactly over the non-zeros of P with the normaliser Z of the
-// same gradient pass — Barnes-Hut-approximated in `fit` — as openTSNE and scikit-learn report it.
+// same gradient pass — approximated by the repulsion in `fit` — as openTSNE and scikit-learn report it.
 //
 // Pipeline: exact kNN (BLAS blocks) → perplexity calibration → symmetric sparse P (TSNE+Affinities.swift)
 // → gradient descent with momentum and gains, early exaggeration first (this file) → gradient from the sparse
