@@ -56,22 +56,27 @@ extension Bench {
         }
     }
 
-    /// `loupe bench tsne`: Barnes-Hut t-SNE wall time and final KL on a file's `/embedding`, as shared/bench/tsne.py times openTSNE.
+    /// `loupe bench tsne`: t-SNE wall time and final KL on a file's `/embedding`, as shared/bench/tsne.py times openTSNE.
     struct TSNEBench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tsne",
-            abstract: "Wall time, final KL and 10-NN accuracy of Barnes-Hut t-SNE on a file's /embedding.",
+            abstract: "Wall time, final KL and 10-NN accuracy of t-SNE (Barnes-Hut or FFT-interpolated) on a file's /embedding.",
             discussion: """
-            Defaults match shared/bench/tsne.py: perplexity 30, 1000 iterations (250 with exaggeration 12), θ 0.5, 2 threads.
+            Defaults match shared/bench/tsne.py: perplexity 30, 1000 iterations (250 with exaggeration 12), θ 0.5, 2 threads;
+            --method auto picks Barnes-Hut below \(TSNE.fftMinimumPoints) points and the FFT interpolation from there.
             Examples:
               loupe bench tsne gmm_10000.h5
+              loupe bench tsne gmm_10000.h5 --method fft
               loupe bench tsne gmm_2000.h5 --perplexity 20 --json
             """)
 
         @Argument(help: "HDF5 file with /embedding (n × d) and optionally /probe/labels.") var file: String
         @Option(help: "Perplexity.") var perplexity = 30.0
         @Option(help: "Total iterations.") var iterations = 1000
+        @Option(help: "Repulsion: auto, bh or fft.") var method = "auto"
         @Option(help: "Barnes-Hut θ.") var theta = 0.5
+        @Option(help: "FFT: interpolation nodes per box and dimension.") var interpolationPoints = 3
+        @Option(help: "FFT: largest box side.") var intervalWidth = 1.0
         @Option(help: "Threads.") var threads = 2
         @Option(help: "Seed.") var seed: UInt64 = 0
         @Flag(help: "Print JSON instead of a line of text.") var json = false
@@ -79,6 +84,9 @@ extension Bench {
         func validate() throws {
             guard perplexity > 0, iterations >= 1, theta >= 0, threads >= 1 else {
                 throw ValidationError("need --perplexity > 0, --iterations ≥ 1, --theta ≥ 0, --threads ≥ 1")
+            }
+            guard TSNE.Method(rawValue: method) != nil else {
+                throw ValidationError("--method must be auto, bh or fft, got \(method)")
             }
         }
 
@@ -88,14 +96,17 @@ extension Bench {
                 options.perplexity = perplexity
                 options.iterations = iterations
                 options.theta = theta
+                options.method = TSNE.Method(rawValue: method)!
+                options.interpolation.points = interpolationPoints
+                options.interpolation.intervalWidth = intervalWidth
                 options.threads = threads
                 options.seed = seed
                 let r = try AnalyzerBench.tsne(file: file, options: options)
                 if json {
                     try printJSON(r)
                 } else {
-                    print(String(format: "t-SNE N=%d D=%d perplexity %g: %.2f s (affinities alone %.2f s), KL %.4f%@",
-                                 r.n, r.d, r.perplexity, r.seconds, r.affinitySeconds, r.kl,
+                    print(String(format: "t-SNE N=%d D=%d perplexity %g, %@: %.2f s (affinities alone %.2f s), KL %.4f%@",
+                                 r.n, r.d, r.perplexity, r.method, r.seconds, r.affinitySeconds, r.kl,
                                  r.knn10Accuracy.map { String(format: ", 10-NN accuracy %.4f", $0) } ?? ""))
                 }
             }

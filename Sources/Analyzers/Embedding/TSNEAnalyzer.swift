@@ -17,13 +17,13 @@ enum FeatureOptions {
     }
 }
 
-/// `tsne`: Barnes-Hut t-SNE (van der Maaten 2014) of the embedding, coloured by class, by colour and
-/// with thumbnails.
+/// `tsne`: t-SNE of the embedding with Barnes-Hut (van der Maaten 2014) or FFT-interpolated (Linderman et al.
+/// 2019) repulsion, coloured by class, by colour and with thumbnails.
 public struct TSNEAnalyzer: Analyzer {
     public init() {}
 
     public var id: String { Self.id }
-    public let summary = "Barnes-Hut t-SNE map of the embedding: by class, by image colour, with thumbnails; KL divergence"
+    public let summary = "t-SNE map of the embedding (Barnes-Hut or FFT-interpolated): by class, by image colour, with thumbnails; KL divergence"
     public let arity = InputArity.one
 
     public var requirements: [Requirement] {
@@ -40,7 +40,8 @@ public struct TSNEAnalyzer: Analyzer {
         [
             FeatureOptions.features, FeatureOptions.normalize,
             OptionSpec("perplexity", default: "30", "effective number of neighbours (the study used 20 and 32); needs N > 3·perplexity"),
-            OptionSpec("theta", default: "0.5", "Barnes-Hut accuracy (0 = exact t-SNE)"),
+            OptionSpec("method", default: "auto", "repulsion: bh (Barnes-Hut, accuracy `theta`), fft (FFT-accelerated interpolation, FIt-SNE) or auto (fft from N = \(TSNE.fftMinimumPoints) on)"),
+            OptionSpec("theta", default: "0.5", "Barnes-Hut accuracy (0 = exact t-SNE); method=bh only"),
             OptionSpec("iterations", default: "1000", "gradient-descent iterations"),
             OptionSpec("exaggeration", default: "12", "early exaggeration factor"),
             OptionSpec("exaggeration-iterations", default: "250", "iterations with early exaggeration"),
@@ -59,6 +60,7 @@ public struct TSNEAnalyzer: Analyzer {
 
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
         let perplexity = try options.double("perplexity", min: 1)
+        _ = try options.choice("method", TSNE.Method.allCases.map(\.rawValue))
         let dump = inputs.dumps[0]
         if let n = dump.shape(try FeatureMatrix.path(options.string("features")))?.first {
             try Self.requireEnoughSamples(n, perplexity: perplexity, file: dump.path, usable: false)
@@ -75,6 +77,7 @@ public struct TSNEAnalyzer: Analyzer {
         let dump = inputs.dumps[0]
         var o = TSNE.Options()
         o.perplexity = try options.double("perplexity", min: 1)
+        o.method = TSNE.Method(rawValue: try options.choice("method", TSNE.Method.allCases.map(\.rawValue)))!
         o.theta = try options.double("theta", min: 0, max: 1)
         o.iterations = try options.int("iterations", min: 1)
         o.earlyExaggeration = try options.double("exaggeration", min: 1)
@@ -98,14 +101,18 @@ public struct TSNEAnalyzer: Analyzer {
         var out = AnalyzerOutput()
         out.seeds = [("tsne", result.seed)]
         if let note = features.droppedNote(ids: try dump.ids(), file: dump.path) { out.markdown("**Left out**: " + note); out.warn(note) }
-        out.markdown("t-SNE of \(features.source) (\(n) × \(features.matrix.columns)), perplexity \(Fmt.g(o.perplexity)), θ = \(Fmt.g(o.theta)), \(o.iterations) iterations, seed \(result.seed). Final KL divergence **\(Fmt.g(result.kl))**. Distances between clusters in a t-SNE map are not meaningful; neighbourhoods are.")
+        let repulsion = result.method == .fft
+            ? "FFT-interpolated repulsion (\(o.interpolation.points)² nodes per box\(o.method == .auto ? ", chosen by N" : ""))"
+            : "Barnes-Hut θ = \(Fmt.g(o.theta))\(o.method == .auto ? " (chosen by N)" : "")"
+        out.markdown("t-SNE of \(features.source) (\(n) × \(features.matrix.columns)), perplexity \(Fmt.g(o.perplexity)), \(repulsion), \(o.iterations) iterations, seed \(result.seed). Final KL divergence **\(Fmt.g(result.kl))**. Distances between clusters in a t-SNE map are not meaningful; neighbourhoods are.")
         out.add(.floats("/embedding", features.expanded(result.embedding, width: 2), shape: [features.fileRows, 2], "t-SNE map, one row per probe sample (NaN: row left out)"))
         out.add(.ints("/kept_rows", features.kept, "file rows that entered t-SNE"))
         out.add(.doubles("/kl", [result.kl], "final KL divergence"))
         out.add(.ints("/kl_history/iteration", result.klHistory.map(\.iteration), "iterations at which KL was measured"))
         out.add(.doubles("/kl_history/kl", result.klHistory.map(\.kl), "KL divergence at those iterations"))
         if let labels = probe.labels { out.add(.ints("/labels", labels, "probe labels")) }
-        out.attributes = [("perplexity", .double(o.perplexity)), ("theta", .double(o.theta)), ("features", .string(features.source))]
+        out.attributes = [("perplexity", .double(o.perplexity)), ("method", .string(result.method.rawValue)), ("theta", .double(o.theta)),
+                          ("features", .string(features.source))]
 
         try EmbeddingFigures.add(to: &out, prefix: "tsne", method: "t-SNE", axis: ("t-SNE 1", "t-SNE 2"), xy: result.embedding, kept: features.kept,
                                  probe: probe, seed: result.seed, hideTicks: true, file: dump)
@@ -120,6 +127,7 @@ public struct TSNEAnalyzer: Analyzer {
         out.set("samples", .int(n))
         out.set("dropped_rows", .int(features.dropped.count))
         out.set("perplexity", .double(o.perplexity))
+        out.set("method", .string(result.method.rawValue))
         out.set("features", .string(features.source))
         if let labels = probe.labels {
             let kept = features.kept.map { labels[$0] }

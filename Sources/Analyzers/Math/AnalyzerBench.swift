@@ -14,6 +14,8 @@ public enum AnalyzerBench {
         public var iterations: Int
         public var threads: Int
         public var theta: Double
+        /// Repulsion used: "bh" or "fft" (`auto` resolved).
+        public var method: String
         /// Wall time of `TSNE.fit`, input already in memory (as the peers are timed).
         public var seconds: Double
         /// Wall time of the neighbour search + affinities alone (a separate, untimed-in-`seconds` run).
@@ -60,7 +62,7 @@ public enum AnalyzerBench {
         let fitTime = try clock.measure { result = try TSNE.fit(x, n: n, d: d, options: options) }
         let r = result!
         return TSNERecord(file: path, n: n, d: d, perplexity: options.perplexity, iterations: options.iterations,
-                          threads: options.threads, theta: options.theta, seconds: fitTime.seconds,
+                          threads: options.threads, theta: options.theta, method: r.method.rawValue, seconds: fitTime.seconds,
                           affinitySeconds: affinityTime.seconds, kl: r.kl,
                           knn10Accuracy: labels.map { ClusterMetrics.knnAccuracy(r.embedding, n: n, d: 2, labels: $0, k: 10) },
                           klHistory: r.klHistory.map(\.kl))

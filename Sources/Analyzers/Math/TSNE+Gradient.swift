@@ -1,9 +1,10 @@
 // t-SNE gradient, in openTSNE's scaling (without the factor 4 of ∂KL/∂y, which the learning rate absorbs):
 //   g_i = α·Σ_j p_ij·w_ij·(y_i − y_j) − (1/Z)·Σ_j w_ij²·(y_i − y_j),   w_ij = 1/(1 + ‖y_i − y_j‖²), Z = Σ_{k≠l} w_kl
 // The attractive sum runs over the sparse P; the repulsive sum and Z come from the Barnes-Hut tree
-// (BarnesHutTree.swift) or, for `fitExact` and tests, from the O(n²) double loop below.
+// (BarnesHutTree.swift), the FFT-accelerated interpolation (TSNE+Interpolation.swift) or, for `fitExact`
+// and tests, from the O(n²) double loop below.
 // KL(P‖Q) = Σ p_ij·log(p_ij / w_ij) + (Σ p_ij)·log Z, evaluated exactly over the non-zeros of P with the
-// Z of the same pass (approximate when Z comes from the tree), as openTSNE and scikit-learn do.
+// Z of the same pass (approximate when Z comes from the tree or the grid), as openTSNE and scikit-learn do.
 //
 // Shapes: y n×2 (Double, row-major); gradient n×2; P CSR n rows.
 import Foundation
@@ -13,11 +14,14 @@ extension TSNE {
     enum Repulsion {
         case exact
         case barnesHut(theta: Double)
+        case interpolation(Interpolation)
     }
 
     /// Reusable buffers for one optimisation.
     final class GradientWorkspace {
         var tree = BarnesHutTree()
+        /// Made on first use by the interpolation, kept across iterations (its kernel spectra are cached).
+        var grid: InterpolationGrid?
         var forces: [Double]
         init(n: Int) { forces = [Double](repeating: 0, count: 2 * n) }
     }
@@ -35,6 +39,14 @@ extension TSNE {
             y.withUnsafeBufferPointer { workspace.tree.build($0.baseAddress!, n: n) }
             z = workspace.forces.withUnsafeMutableBufferPointer {
                 workspace.tree.repulsion(theta: theta, threads: threads, into: $0.baseAddress!)
+            }
+        case .interpolation(let settings):
+            let grid = workspace.grid.flatMap { $0.settings == settings ? $0 : nil } ?? InterpolationGrid(settings: settings)
+            workspace.grid = grid
+            z = y.withUnsafeBufferPointer { yp in
+                workspace.forces.withUnsafeMutableBufferPointer {
+                    grid.repulsion(yp.baseAddress!, n: n, threads: threads, into: $0.baseAddress!)
+                }
             }
         }
         let klTerms = attraction(y, p: p, exaggeration: exaggeration, threads: threads, evaluateKL: evaluateKL,

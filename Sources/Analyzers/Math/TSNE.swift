@@ -7,21 +7,46 @@
 // the embedding re-centred after every step, and the gradient without the factor 4 (absorbed by the rate).
 // Momentum is the reference implementation's 0.5 during early exaggeration, then 0.8 (openTSNE 1.0 uses 0.8
 // throughout; both are options). KL is evaluated exactly over the non-zeros of P with the normaliser Z of the
-// same gradient pass — Barnes-Hut-approximated in `fit` — as openTSNE and scikit-learn report it.
+// same gradient pass — approximated by the repulsion in `fit` — as openTSNE and scikit-learn report it.
 //
 // Pipeline: exact kNN (BLAS blocks) → perplexity calibration → symmetric sparse P (TSNE+Affinities.swift)
 // → gradient descent with momentum and gains, early exaggeration first (this file) → gradient from the sparse
-// attractive sum and the Barnes-Hut repulsion (TSNE+Gradient.swift, BarnesHutTree.swift).
+// attractive sum and the repulsion (TSNE+Gradient.swift): Barnes-Hut (BarnesHutTree.swift) or FFT-accelerated
+// interpolation (TSNE+Interpolation.swift; Linderman et al., Nat. Methods 16, 2019), chosen by `method`.
 import Foundation
 import LoupeCore
 
-/// Barnes-Hut t-SNE to two dimensions.
+/// t-SNE to two dimensions with Barnes-Hut or FFT-interpolated repulsion.
 public struct TSNE {
+    /// How the repulsive forces are computed.
+    public enum Method: String, Sendable, CaseIterable {
+        /// Barnes-Hut quadtree with opening angle `theta` (van der Maaten 2014): O(n·log n) per iteration.
+        case barnesHut = "bh"
+        /// FFT-accelerated interpolation on a grid (FIt-SNE, Linderman et al. 2019): O(n) per iteration plus
+        /// the transforms of a grid that grows with the embedding's extent, not with n.
+        case fft
+        /// `fft` from `fftMinimumPoints` points on, `barnesHut` below.
+        case auto
+    }
+
+    /// Smallest n for which `Method.auto` picks the interpolation: where it overtakes Barnes-Hut (θ = 0.5) on
+    /// the shared 10-cluster benchmark (docs/analyzers.md, "t-SNE").
+    public static let fftMinimumPoints = 5_000
+
+    /// The method `method` stands for at n points.
+    public static func resolve(_ method: Method, n: Int) -> Method {
+        method == .auto ? (n >= fftMinimumPoints ? .fft : .barnesHut) : method
+    }
+
     public struct Options {
+        /// Repulsion: Barnes-Hut, FFT-accelerated interpolation, or chosen by n.
+        public var method: Method = .auto
         /// Effective number of neighbours; needs n − 1 ≥ 3·perplexity.
         public var perplexity: Double = 30
         /// Barnes-Hut opening angle; 0 computes the exact repulsion through the tree (slow, for checks).
         public var theta: Double = 0.5
+        /// Grid of the FFT-accelerated interpolation (openTSNE's defaults).
+        public var interpolation = Interpolation()
         /// Total iterations, early exaggeration included.
         public var iterations = 1000
         public var earlyExaggeration: Double = 12
@@ -55,18 +80,26 @@ public struct TSNE {
         /// KL every `klEvery` iterations, evaluated at the positions before that iteration's update.
         public var klHistory: [(iteration: Int, kl: Double)]
         public var seed: UInt64
+        /// The repulsion used (`auto` resolved; `fitExact` reports `barnesHut`, whose θ = 0 is the same sum).
+        public var method: Method
 
-        public init(embedding: [Float], kl: Double, klHistory: [(iteration: Int, kl: Double)], seed: UInt64) {
-            self.embedding = embedding; self.kl = kl; self.klHistory = klHistory; self.seed = seed
+        public init(embedding: [Float], kl: Double, klHistory: [(iteration: Int, kl: Double)], seed: UInt64,
+                    method: Method = .barnesHut) {
+            self.embedding = embedding; self.kl = kl; self.klHistory = klHistory; self.seed = seed; self.method = method
         }
     }
 
-    /// Embeds the n×d rows of `x` in 2-D with Barnes-Hut gradients.
+    /// Embeds the n×d rows of `x` in 2-D with the repulsion `options.method` picks for n.
     /// - Throws: `LoupeError.invalidInput` for NaN/Inf rows (with their count), a perplexity too large for n
     ///   (with the largest allowed), or out-of-range options.
-    /// - Complexity: O(n²·d) for the exact neighbours (BLAS), then O(iterations·n·log n).
+    /// - Complexity: O(n²·d) for the exact neighbours (BLAS), then O(iterations·n·log n) with Barnes-Hut or
+    ///   O(iterations·(n + G·log G)) with the interpolation, G the grid's node count.
     public static func fit(_ x: [Float], n: Int, d: Int, options: Options, progress: ProgressBar? = nil) throws -> Result {
-        try run(x, n: n, d: d, options: options, repulsion: .barnesHut(theta: options.theta), progress: progress)
+        let method = resolve(options.method, n: n)
+        let repulsion: Repulsion = method == .fft ? .interpolation(options.interpolation) : .barnesHut(theta: options.theta)
+        var result = try run(x, n: n, d: d, options: options, repulsion: repulsion, progress: progress)
+        result.method = method
+        return result
     }
 
     /// As `fit` with the exact O(n²) repulsion (same sparse P, same optimiser): the reference for θ = 0 checks.
@@ -88,6 +121,12 @@ public struct TSNE {
                     + "the maximum perplexity for n = %d is %.2f", o.perplexity, n, n, maximumPerplexity(n: n)))
         }
         guard o.theta.isFinite, o.theta >= 0 else { throw LoupeError.invalidInput("t-SNE: theta must be ≥ 0, got \(o.theta)") }
+        let grid = o.interpolation
+        guard (1...8).contains(grid.points), grid.minIntervals >= 1, grid.maxIntervals >= grid.minIntervals,
+              grid.intervalWidth.isFinite, grid.intervalWidth > 0 else {
+            throw LoupeError.invalidInput("t-SNE: interpolation needs 1–8 points per box, 1 ≤ minimum intervals ≤ "
+                + "maximum intervals and an interval width > 0")
+        }
         guard o.iterations >= 0, o.exaggerationIterations >= 0 else {
             throw LoupeError.invalidInput("t-SNE: iteration counts must be ≥ 0")
         }
