@@ -75,6 +75,7 @@ public final class HDF5File: HDF5Container {
     /// the disk writes with its own work, and the `fsync` of `writeAtomically` then has little left to wait
     /// for. Advisory: the kernel's answer is not an error; HDF5's own buffers are not flushed.
     public func startWriteback() throws {
+        HDF5Library.start()
         var vfd: UnsafeMutableRawPointer?
         try check(H5Fget_vfd_handle(handle.id, chdf5_P_DEFAULT(), &vfd), "H5Fget_vfd_handle", at: location)
         guard let fd = vfd?.assumingMemoryBound(to: Int32.self).pointee else { return }
