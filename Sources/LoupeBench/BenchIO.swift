@@ -89,8 +89,10 @@ extension Bench {
             machine inflates less than wall time. The epoch includes the pass over the 256 validation images the probe set is drawn
             from. --train-size grows the training split only (the validation split and probe set stay 256 images),
             to show at which training-set size a dump becomes a small fraction of an epoch.
-            --profile then repeats the dump's stages one after another, each timed on its own (prepare images,
-            forward, target and backward, HDF5 write with float16 conversion), and lists the slowest layers.
+            --profile follows each timed dump with its stages run one after another, each timed on its own (prepare
+            images, forward, target and backward, then the HDF5 write of those rows alone), prints the medians and
+            the dump's wall time over its forward + backward (median of the per-repeat ratios), and lists the
+            slowest layers.
             Examples:
               loupe bench dump
               loupe bench dump --dtype float32 --compression deflate1
@@ -141,18 +143,21 @@ extension Bench {
                     let job = ProbeJob(model: trainer.model, probe: probe, options: DumpOptions(storage: storage, compression: packing),
                                        epoch: 1, run: model, seed: 0, quiet: true)
                     let path = folder + "/\(model)-dump.h5"
-                    var times: [Double] = [], cpu: [Double] = []
+                    var times: [Double] = [], cpu: [Double] = [], passes: [Stages] = []
                     for _ in 0..<repeats {
                         let t0 = Date(), c0 = Dump.cpuSeconds()
                         try job.write(to: path)
                         times.append(Date().timeIntervalSince(t0))
                         cpu.append(Dump.cpuSeconds() - c0)
+                        // Each dump is paired with a pass of its stages right after it, so that a ratio compares
+                        // two runs a few seconds apart under the same load from other processes.
+                        if profile { passes.append(try stages(job, path: folder + "/\(model)-stages.h5")) }
                     }
-                    let dumpSeconds = times.sorted()[times.count / 2], dumpCPU = cpu.sorted()[cpu.count / 2]
+                    let dumpSeconds = Dump.median(times), dumpCPU = Dump.median(cpu)
                     let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
                     let train = trainer.split.train.count
                     print("\(model.padding(toLength: 10, withPad: " ", startingAt: 0))  \(String(format: "%5d", train))  \(String(format: "%7.2f", epochSeconds))  \(String(format: "%6.2f", dumpSeconds))  \(String(format: "%9.1f%%", 100 * dumpSeconds / epochSeconds))  \(String(format: "%7.1f", bytes / 1e6))  \(String(format: "%9.0f", bytes / 1e6 / dumpSeconds))  \(String(format: "%10.2f", dumpCPU))")
-                    if profile { try stages(job, path: folder + "/\(model)-stages.h5") }
+                    if profile { try report(job, dumps: times, passes: passes) }
                 }
             }
         }
@@ -165,37 +170,62 @@ extension Bench {
             return t(usage.ru_utime) + t(usage.ru_stime)
         }
 
-        /// The dump's stages run one after another, each timed on its own (the real dump may overlap them).
-        func stages(_ job: ProbeJob, path: String) throws {
+        /// Seconds of one pass of the dump's stages, each timed on its own.
+        struct Stages {
+            var prepare = 0.0, forward = 0.0, backward = 0.0, write = 0.0
+            /// What the dump cannot do without: the forward pass and the backward pass to the recorded layers.
+            var compute: Double { forward + backward }
+        }
+
+        static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+        /// The dump's stages run one after another, each timed on its own (the real dump overlaps the write
+        /// with the compute): prepare images, forward, target and backward, then the write of those rows alone.
+        func stages(_ job: ProbeJob, path: String, layerTimes: Bool = false) throws -> Stages {
             let header = try job.header()
             let presence = (background: header.hasBackground, box: header.hasBox, mask: header.hasMask)
             let prober = Prober(network: job.model, target: job.options.target, layers: header.layers.map(\.name))
             let record = Set(prober.layers), k = header.classes.count
-            var prepare = 0.0, forward = 0.0, backward = 0.0
+            var times = Stages()
             var rows: [DumpRows] = []
-            job.model.layerTimes = [:]
-            defer { job.model.layerTimes = nil }
             for index in 0..<job.probe.batchCount {
                 var t = Date()
                 let batch = try job.probe.batch(index, presence: presence)
-                prepare += Date().timeIntervalSince(t)
+                times.prepare += Date().timeIntervalSince(t)
                 t = Date()
                 let (logits, embedding, activations) = try job.model.probeForward(batch.input, record: record)
-                forward += Date().timeIntervalSince(t)
+                times.forward += Date().timeIntervalSince(t)
                 t = Date()
                 let (values, dLogits) = job.options.target.evaluate(logits: logits.storage, labels: batch.labels, classes: k)
                 let gradients = try job.model.probeBackward(Tensor(shape: logits.shape, storage: dLogits))
-                backward += Date().timeIntervalSince(t)
-                rows.append(DumpRows(samples: batch.samples, logits: logits.storage, probabilities: logits.storage, targetValues: values,
-                                     embedding: embedding.storage, activations: activations, gradients: gradients))
+                times.backward += Date().timeIntervalSince(t)
+                if !layerTimes {
+                    rows.append(DumpRows(samples: batch.samples, logits: logits.storage, probabilities: logits.storage,
+                                         targetValues: values, embedding: embedding.storage, activations: activations, gradients: gradients))
+                }
             }
-            let layerTimes = job.model.layerTimes ?? [:]
+            if layerTimes { return times }
             let t = Date()
             try DumpWriter.write(path, header: header) { emit in for r in rows { try emit(r) } }
-            let write = Date().timeIntervalSince(t)
+            times.write = Date().timeIntervalSince(t)
+            return times
+        }
+
+        /// The stage medians, the dump's wall time against its compute (median of the per-repeat ratios), then
+        /// one more pass with per-layer timing for the slowest layers (stderr).
+        func report(_ job: ProbeJob, dumps: [Double], passes: [Stages]) throws {
             let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            log(String(format: "  stages, %@ (s): prepare %.2f  forward %.2f  target+backward %.2f  write %.2f  (sum %.2f)",
-                       job.model.name, prepare, forward, backward, write, prepare + forward + backward + write))
+            let m = { (key: KeyPath<Stages, Double>) in Dump.median(passes.map { $0[keyPath: key] }) }
+            log(String(format: "  stages, %@ (s, median of %d): prepare %.2f  forward %.2f  target+backward %.2f  write alone %.2f",
+                       job.model.name, passes.count, m(\.prepare), m(\.forward), m(\.backward), m(\.write)))
+            let ratios = zip(dumps, passes).map { $0 / $1.compute }
+            let withPrepare = zip(dumps, passes).map { $0 / ($1.compute + $1.prepare) }
+            log(String(format: "  dump / (forward + backward): %.3f (median; per repeat %@); dump / (prepare + forward + backward): %.3f",
+                       Dump.median(ratios), ratios.map { String(format: "%.2f", $0) }.joined(separator: " "), Dump.median(withPrepare)))
+            job.model.layerTimes = [:]
+            defer { job.model.layerTimes = nil }
+            _ = try stages(job, path: "", layerTimes: true)
+            let layerTimes = job.model.layerTimes ?? [:]
             let top = layerTimes.filter { !$0.key.contains(".") || $0.key.hasPrefix("features.") }.sorted { $0.value > $1.value }.prefix(10)
             log("  slowest top-level layers (s): " + top.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
         }

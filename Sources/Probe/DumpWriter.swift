@@ -83,7 +83,11 @@ public enum DumpWriter {
             let writer = Thread {
                 defer { finished.signal() }
                 while let item = handoff.next() {
-                    do { try sink.append(item.rows, at: item.start) } catch { handoff.fail(error); return }
+                    do {
+                        try sink.append(item.rows, at: item.start)
+                        // The disk writes then overlap the next batches' compute, not the final fsync.
+                        try file.startWriteback()
+                    } catch { handoff.fail(error); return }
                     handoff.stored()
                 }
             }

@@ -97,12 +97,65 @@ public final class HDF5Dataset: HDF5Attributed {
         // not `values as? [Float]`: in unspecialised generic code that cast copies element by element
         // (`_arrayConditionalCast`), which cost more than the conversion and the write together.
         if elementType == .float16, T.self == Float.self {
-            return try write(HalfConversion.half(unsafeBitCast(values, to: [Float].self)), selection: selection)
+            let floats = unsafeBitCast(values, to: [Float].self)
+            if let selection, selection.rows > 0, rowChunks, try storesNative(.float16) {
+                return try writeHalfRowChunks(floats, start: selection.start, rows: selection.rows)
+            }
+            return try write(HalfConversion.half(floats), selection: selection)
+        }
+        if let selection, selection.rows > 0, rowChunks, try storesNative(T.hdf5Type) {
+            return try values.withUnsafeBytes { try writeRowChunks($0, start: selection.start, rows: selection.rows) }
         }
         let memType = HDF5Handle.datatype(try check(T.hdf5Type.makeMemoryType(), "H5Tcopy", at: location))
         try withSelection(selection) { memSpace, fileSpace in
             _ = try check(values.withUnsafeBytes { H5Dwrite(handle.id, memType.id, memSpace, fileSpace, chdf5_P_DEFAULT(), $0.baseAddress) },
                       "H5Dwrite", at: location)
+        }
+    }
+
+    // MARK: - Whole-chunk writes
+
+    /// One row along dimension 0 per chunk, no filter: the layout of a dump's activations and gradients. Rows
+    /// are then written as whole chunks straight to the file (`H5Dwrite_chunk`), bypassing the chunk cache (a
+    /// copy of every byte), the type-conversion path and the selection machinery. The file is the same as
+    /// `H5Dwrite` makes: a chunk's bytes are its elements in file order either way. Read on the first row write.
+    private lazy var rowChunks: Bool = {
+        guard shape.count >= 2, shape.allSatisfy({ $0 > 0 }), let chunk, chunk == [1] + shape.dropFirst() else { return false }
+        let plist = HDF5Handle.property(H5Dget_create_plist(handle.id))
+        return plist.id >= 0 && H5Pget_nfilters(plist.id) == 0
+    }()
+
+    /// Whether the file stores elements exactly as `type` lays them out in memory (no conversion needed).
+    private func storesNative(_ type: HDF5ElementType) throws -> Bool {
+        guard type == elementType else { return false }
+        let memType = HDF5Handle.datatype(try check(type.makeMemoryType(), "H5Tcopy", at: location))
+        let fileType = HDF5Handle.datatype(try check(H5Dget_type(handle.id), "H5Dget_type", at: location))
+        return try check(H5Tequal(memType.id, fileType.id), "H5Tequal", at: location) > 0
+    }
+
+    /// Writes `rows` whole rows from `bytes` (native layout) as chunks `start ..< start + rows`.
+    private func writeRowChunks(_ bytes: UnsafeRawBufferPointer, start: Int, rows: Int) throws {
+        let rowBytes = bytes.count / rows
+        var offset = [hsize_t](repeating: 0, count: shape.count)
+        for r in 0..<rows {
+            offset[0] = hsize_t(start + r)
+            try check(H5Dwrite_chunk(handle.id, chdf5_P_DEFAULT(), 0, &offset, rowBytes, bytes.baseAddress! + r * rowBytes),
+                      "H5Dwrite_chunk", at: location)
+        }
+    }
+
+    /// float32 rows into a float16 dataset: each row is converted into one chunk-sized buffer, reused, and
+    /// written from there while it is still in cache (no float16 copy of the whole batch).
+    private func writeHalfRowChunks(_ values: [Float], start: Int, rows: Int) throws {
+        let rowSize = values.count / rows
+        var half = [UInt16](repeating: 0, count: rowSize)
+        try values.withUnsafeBufferPointer { src in
+            try half.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<rows {
+                    HalfConversion.half(src.baseAddress! + r * rowSize, into: dst.baseAddress!, count: rowSize)
+                    try writeRowChunks(UnsafeRawBufferPointer(dst), start: start + r, rows: 1)
+                }
+            }
         }
     }
 

@@ -70,6 +70,18 @@ public final class HDF5File: HDF5Container {
         try check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", at: location)
     }
 
+    /// Asks the operating system to start writing what has reached this file so far to disk, without
+    /// waiting (Linux `sync_file_range`; nothing elsewhere). A writer that calls this as it goes overlaps
+    /// the disk writes with its own work, and the `fsync` of `writeAtomically` then has little left to wait
+    /// for. Advisory: the kernel's answer is not an error; HDF5's own buffers are not flushed.
+    public func startWriteback() throws {
+        HDF5Library.start()
+        var vfd: UnsafeMutableRawPointer?
+        try check(H5Fget_vfd_handle(handle.id, chdf5_P_DEFAULT(), &vfd), "H5Fget_vfd_handle", at: location)
+        guard let fd = vfd?.assumingMemoryBound(to: Int32.self).pointee else { return }
+        _ = chdf5_start_writeback(fd)
+    }
+
     /// Writes a file crash-safe: `body` fills a file under a temporary name in the same folder; on
     /// success it is flushed, closed, synced and renamed to `path`. On failure the temporary is removed
     /// and any earlier file at `path` is left as it was.

@@ -16,6 +16,12 @@ enum HalfConversion {
         }
     }
 
+    /// Converts `count` values from `src` into `dst` (IEEE binary16 bit patterns).
+    static func half(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<UInt16>, count: Int) {
+        if hardware { return chdf5_f32_to_f16(src, dst, count) }
+        for i in 0..<count { dst[i] = Float16(src[i]).bitPattern }
+    }
+
     static func float(_ values: [Float16]) -> [Float] {
         guard hardware else { return values.map { Float($0) } }
         return [Float](unsafeUninitializedCapacity: values.count) { out, count in
