@@ -135,11 +135,16 @@ struct MathNeighborsTests {
     @Test func sampledTrustworthiness() {
         let (x, _) = MathSample.blobs(clusters: 3, perCluster: 100, d: 12, separation: 2, seed: 6)
         let n = 300
-        let low = (0..<n).flatMap { [x[$0 * 12] + 0.3 * x[$0 * 12 + 2], x[$0 * 12 + 1]] }
-        let exact = ClusterMetrics.trustworthiness(high: x, dHigh: 12, low: low, dLow: 2, n: n, k: 5)
+        var low = [Float](repeating: 0, count: 2 * n)
+        for i in 0..<n {
+            let a: Float = x[i * 12] + 0.3 * x[i * 12 + 2]
+            low[2 * i] = a
+            low[2 * i + 1] = x[i * 12 + 1]
+        }
+        let exact: Double = ClusterMetrics.trustworthiness(high: x, dHigh: 12, low: low, dLow: 2, n: n, k: 5)
         let (neighbours, _) = NearestNeighbors.exactDouble(low, n: n, d: 2, k: 5)
-        let full = ClusterMetrics.sampledTrustworthiness(high: x, dHigh: 12, lowNeighbours: neighbours, n: n, k: 5, rows: n, seed: 1)
-        let half = ClusterMetrics.sampledTrustworthiness(high: x, dHigh: 12, lowNeighbours: neighbours, n: n, k: 5, rows: 150, seed: 1)
+        let full: Double = ClusterMetrics.sampledTrustworthiness(high: x, dHigh: 12, lowNeighbours: neighbours, n: n, k: 5, rows: n, seed: 1)
+        let half: Double = ClusterMetrics.sampledTrustworthiness(high: x, dHigh: 12, lowNeighbours: neighbours, n: n, k: 5, rows: 150, seed: 1)
         #expect(exact > 0.5 && exact < 0.99)
         #expect(abs(full - exact) < 1e-9)
         #expect(abs(half - exact) < 0.03 && half != exact)
