@@ -250,6 +250,8 @@ def large_benchmark(args, out, data, loupe):
                         with open(j) as f:
                             r = json.load(f)
                         r["process_s"], r["peak_rss_mib"] = wall, usage.ru_maxrss / 1024
+                        with open(j, "w") as f:
+                            json.dump(r, f, indent=1)
                         loupe_runs.append(r)
                     else:
                         j = os.path.join(out, f"tsne-{tag}-otsne_fft-{rep}.json")
@@ -258,6 +260,8 @@ def large_benchmark(args, out, data, loupe):
                         with open(j) as f:
                             r = json.load(f)
                         r["process_s"], r["peak_rss_mib"] = wall, rss
+                        with open(j, "w") as f:
+                            json.dump(r, f, indent=1)
                         peer_runs.append(r)
             j = os.path.join(out, f"tsne-{tag}-otsne_fft_sameP.json")
             wall, rss = timed_process([PY, os.path.join(HERE, "otsne_run.py"), path, "--method", "fft", "--neighbors",

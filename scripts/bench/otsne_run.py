@@ -124,6 +124,8 @@ def main():
     z = np.asarray(e, dtype=np.float32)
     if y is not None:
         out["knn10"] = float(knn_acc(z, y))
+    import resource
+    out["peak_rss_mib_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.embedding:
         np.save(args.embedding, z)
     with open(args.json, "w") as f:
