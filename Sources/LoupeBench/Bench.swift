@@ -11,7 +11,7 @@ public struct Bench: ParsableCommand {
 
     public static let configuration = CommandConfiguration(
         abstract: "Benchmarks: training kernels, PyTorch parity, HDF5 I/O, dumps, PCA and t-SNE.",
-        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self, MakeFolder.self])
+        subcommands: [TrainStep.self, Parity.self, IO.self, Dump.self, PCABench.self, TSNEBench.self, KNNBench.self, MakeFolder.self])
 }
 
 extension Bench {

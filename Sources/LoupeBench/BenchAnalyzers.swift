@@ -79,9 +79,14 @@ extension Bench {
         @Option(help: "FFT: largest box side.") var intervalWidth = 1.0
         @Option(help: "Threads.") var threads = 2
         @Option(help: "Seed.") var seed: UInt64 = 0
+        @Option(help: "Neighbour search for P: exact, approx or auto.") var neighbors = "auto"
+        @Option(help: "Write the 2-D map here (.npy, float32 n × 2).") var writeEmbedding: String?
         @Flag(help: "Print JSON instead of a line of text.") var json = false
 
         func validate() throws {
+            guard NearestNeighbors.Method(rawValue: neighbors) != nil else {
+                throw ValidationError("--neighbors must be exact, approx or auto, got \(neighbors)")
+            }
             guard perplexity > 0, iterations >= 1, theta >= 0, threads >= 1 else {
                 throw ValidationError("need --perplexity > 0, --iterations ≥ 1, --theta ≥ 0, --threads ≥ 1")
             }
@@ -101,13 +106,66 @@ extension Bench {
                 options.interpolation.intervalWidth = intervalWidth
                 options.threads = threads
                 options.seed = seed
-                let r = try AnalyzerBench.tsne(file: file, options: options)
+                options.neighbors = NearestNeighbors.Method(rawValue: neighbors)!
+                var embedding: [Float] = []
+                let r = try AnalyzerBench.tsne(file: file, options: options) { embedding = $0 }
+                if let writeEmbedding { try AnalyzerBench.writeNPY(embedding, shape: [r.n, 2], to: writeEmbedding) }
                 if json {
                     try printJSON(r)
                 } else {
-                    print(String(format: "t-SNE N=%d D=%d perplexity %g, %@: %.2f s (affinities alone %.2f s), KL %.4f%@",
-                                 r.n, r.d, r.perplexity, r.method, r.seconds, r.affinitySeconds, r.kl,
+                    print(String(format: "t-SNE N=%d D=%d perplexity %g, %@: %.2f s (neighbours + P %.2f s, %@), KL %.4f%@",
+                                 r.n, r.d, r.perplexity, r.method, r.seconds, r.affinitySeconds, r.neighbors?.method.rawValue ?? "?", r.kl,
                                  r.knn10Accuracy.map { String(format: ", 10-NN accuracy %.4f", $0) } ?? ""))
+                }
+            }
+        }
+    }
+
+    /// `loupe bench knn`: wall time and recall of the neighbour search t-SNE uses (k = 3·perplexity).
+    struct KNNBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "knn",
+            abstract: "Wall time and recall (against exact) of the k-nearest-neighbour search on a file's /embedding.",
+            discussion: """
+            Exact neighbours are read from --exact-cache PREFIX.indices.npy / .distances.npy, or computed (and timed) and
+            written there when missing. --write PREFIX saves the searched neighbours the same way (int32, float32 squared).
+            Examples:
+              loupe bench knn fashion_70000.h5 --method approx --exact-cache data/fashion_70000.knn90 --json
+            """)
+
+        @Argument(help: "HDF5 file with /embedding (n × d).") var file: String
+        @Option(help: "Neighbours per row.") var k = 90
+        @Option(help: "exact, approx or auto.") var method = "approx"
+        @Option(help: "Seed.") var seed: UInt64 = 0
+        @Option(help: "Threads.") var threads = 2
+        @Option(help: "Path prefix of the exact neighbours (read, or computed and written).") var exactCache: String?
+        @Option(help: "Path prefix to write the searched neighbours to.") var write: String?
+        @Option(help: "k-means cells of the approximate search (default √n).") var clusters: Int?
+        @Option(help: "Recall the approximate search's probe count is calibrated for.") var recallTarget = 0.995
+        @Flag(help: "Print JSON instead of a line of text.") var json = false
+
+        func validate() throws {
+            guard NearestNeighbors.Method(rawValue: method) != nil else {
+                throw ValidationError("--method must be exact, approx or auto, got \(method)")
+            }
+            guard k >= 1, threads >= 1 else { throw ValidationError("--k and --threads must be at least 1") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                var options = NearestNeighbors.ApproximateOptions()
+                options.clusters = clusters
+                options.recallTarget = recallTarget
+                let r = try AnalyzerBench.knn(file: file, k: k, method: NearestNeighbors.Method(rawValue: method)!, seed: seed,
+                                              threads: threads, options: options, exactCache: exactCache, write: write)
+                if json {
+                    try printJSON(r)
+                } else {
+                    print(String(format: "kNN N=%d D=%d k=%d %@ (ran %@, %d cells, %d probes, estimated recall %.4f, %.3f of pairs): %.2f s%@%@",
+                                 r.n, r.d, r.k, r.report.requested.rawValue, r.report.method.rawValue, r.report.clusters, r.report.probes,
+                                 r.report.estimatedRecall, r.report.searchedFraction, r.report.seconds,
+                                 r.recall.map { String(format: "; recall vs exact %.4f", $0) } ?? "",
+                                 r.exactSeconds.map { String(format: "; exact %.2f s", $0) } ?? ""))
                 }
             }
         }

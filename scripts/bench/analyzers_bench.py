@@ -23,6 +23,23 @@ built in the scratch path .build-rel; it is built only once the 1-minute load av
 Outputs (default .bench-out/analyzers under the worktree, git-ignored via .build-*/ … see --out):
 data/ (inputs), peer-*/ (peer JSON), swift-*.json, summary.json, and a table on stdout.
 BENCH_SMOKE=1 is passed to the peers (no waiting for a quiet machine) and implies --repeats 1.
+
+Large inputs (--datasets fashion gmm512, with --sizes 70000): Fashion-MNIST pixels (train + test from
+/usr/share/datasets/fashion-mnist, 70,000 x 784 in [0, 1]; a smaller N is a prefix) and the 512-D GMM
+(make_gmm_h5.py at that N), written as minimal dumps under data/. For each, in one sitting:
+  * kNN (k = 90): `loupe bench knn` -- Loupe's approximate search, its time, and its recall against exact
+    neighbours (computed once by Loupe's exact search, timed, cached in data/<name>.knn90.exact.*.npy);
+    the searched neighbours are saved for the same-P run below.
+  * --repeats alternating pairs, each in its own process (wall time of the fit, whole-process peak RSS via wait4):
+    Loupe's whole t-SNE (`loupe bench tsne --neighbors auto --method M`: kNN + P + optimisation) and openTSNE's
+    fastest method (FFT, its own Annoy kNN and calibration; otsne_run.py).
+  * openTSNE FFT once more on Loupe's own P (same neighbours, same bisection): "otsne_fft_sameP", whose KL is the
+    one to compare with Loupe's, and the median effective perplexity openTSNE's calibration gives on those rows.
+  * 10-NN accuracy of the classes in each 2-D map (same tie rule for both).
+Loupe's repulsion is --loupe-method (bh now; fft once the tsne-fft branch is merged). Only the large part:
+
+    ~/.venvs/peers/bin/python scripts/bench/analyzers_bench.py --datasets fashion gmm512 --sizes 70000 \
+        --skip-pca --scratch-path .build-rel [--loupe-method fft] [--repeats 2]
 """
 import argparse
 import json
@@ -36,6 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 SHARED = os.environ.get("SHARED_BENCH", os.path.abspath(os.path.join(ROOT, "..", "shared", "bench")))
 PY = sys.executable
+SCRATCH = [os.path.join(ROOT, ".build-rel")]  # set from --scratch-path
 
 
 def wait_for_low_load(limit, max_wait):
@@ -67,7 +85,7 @@ def swift_bench(out_json, tsne_files=(), pca_files=(), repeats=1, args=None):
     a = cpu_snapshot()
     env = dict(os.environ, LOUPE_BENCH_OUT=out_json, LOUPE_BENCH_TSNE=",".join(tsne_files),
                LOUPE_BENCH_PCA=",".join(pca_files), LOUPE_BENCH_REPEATS=str(repeats), LOUPE_QUIET="1")
-    run(["swift", "test", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-rel"),
+    run(["swift", "test", "-c", "release", "--scratch-path", SCRATCH[0],
          "--skip-build", "--filter", "analyzerBenchRunner"], env=env, cwd=ROOT)
     b = cpu_snapshot()
     with open(out_json) as f:
@@ -130,25 +148,202 @@ def otsne_same_p(path, repeats):
     return statistics.median(times), statistics.median(kls), perp
 
 
+FASHION = "/usr/share/datasets/fashion-mnist"
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def write_dump(path, x, y, classes):
+    import h5py
+    import numpy as np
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "loupe-dump"
+        f.attrs["format_version"] = "1.0"
+        f["embedding"] = x
+        f["probe/labels"] = y.astype(np.int32)
+        f["probe/ids"] = np.array([f"s{i}".encode() for i in range(len(y))])
+        f["probe/classes"] = np.array([c.encode() for c in classes])
+
+
+def fashion_dump(data, n):
+    """Fashion-MNIST train + test pixels / 255 (float32), first n rows, as data/fashion_<n>.h5."""
+    import gzip
+    import numpy as np
+    path = os.path.join(data, f"fashion_{n}.h5")
+    if not os.path.exists(path):
+        def read(name, offset):
+            with gzip.open(os.path.join(FASHION, name)) as f:
+                return np.frombuffer(f.read(), np.uint8, offset=offset)
+        x = np.concatenate([read("train-images-idx3-ubyte.gz", 16).reshape(-1, 784),
+                            read("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784)]).astype(np.float32) / 255
+        y = np.concatenate([read("train-labels-idx1-ubyte.gz", 8), read("t10k-labels-idx1-ubyte.gz", 8)])
+        write_dump(path, np.ascontiguousarray(x[:n]), y[:n], FASHION_CLASSES)
+    return path
+
+
+def gmm_dump(data, n):
+    path = os.path.join(data, f"gmm_{n}.h5")
+    if not os.path.exists(path):
+        run([PY, os.path.join(SHARED, "make_gmm_h5.py"), data, str(n)], cwd=SHARED)
+    return path
+
+
+def timed_process(cmd, env=None, cwd=None):
+    """Runs cmd in its own process; returns (wall s, peak RSS MiB of that process and its children)."""
+    print("+", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, usage.ru_maxrss / 1024
+
+
+def large_benchmark(args, out, data, loupe):
+    """The 70,000-point comparison (see the docstring): kNN recall and times, alternating t-SNE runs, same-P KL."""
+    rows = []
+    env = dict(os.environ, LOUPE_QUIET="1")
+    for name in args.datasets:
+        if name == "gmm":
+            continue
+        for n in args.sizes:
+            path = fashion_dump(data, n) if name == "fashion" else gmm_dump(data, n)
+            tag = f"{name}_{n}"
+            exact_prefix = os.path.join(data, f"{tag}.knn90.exact")
+            loupe_prefix = os.path.join(out, f"{tag}.knn90.loupe")
+            # kNN: the search Loupe's t-SNE runs (same seed and threads), timed, and its recall against exact.
+            knn_json = os.path.join(out, f"knn-{tag}.json")
+            with open(knn_json, "w") as f:
+                subprocess.run([loupe, "bench", "knn", path, "--k", "90", "--method", args.loupe_neighbors,
+                                "--exact-cache", exact_prefix, "--write", loupe_prefix, "--json"],
+                               check=True, stdout=f, env=env)
+            with open(knn_json) as f:
+                knn = json.load(f)
+            exact_info = exact_prefix + ".json"
+            if knn.get("exactSeconds") is not None:
+                with open(exact_info, "w") as f:
+                    json.dump({"exactSeconds": knn["exactSeconds"], "cpu": cpu_model()}, f)
+            if os.path.exists(exact_info):
+                with open(exact_info) as f:
+                    knn["exactSecondsCached"] = json.load(f)["exactSeconds"]
+            loupe_runs, peer_runs = [], []
+            for rep in range(args.repeats):
+                order = ["loupe", "peer"] if rep % 2 == 0 else ["peer", "loupe"]
+                for who in order:
+                    print(f"load {os.getloadavg()[0]:.2f}", flush=True)
+                    if who == "loupe":
+                        j = os.path.join(out, f"tsne-{tag}-loupe-{rep}.json")
+                        emb = os.path.join(out, f"tsne-{tag}-loupe-{rep}.npy")
+                        cmd = [loupe, "bench", "tsne", path, "--neighbors", args.loupe_neighbors, "--json",
+                               "--write-embedding", emb, "--iterations", str(args.iterations)]
+                        if args.loupe_method != "bh":
+                            cmd += ["--method", args.loupe_method]
+                        with open(j, "w") as f:
+                            print("+", " ".join(cmd), flush=True)
+                            t0 = time.perf_counter()
+                            proc = subprocess.Popen(cmd, stdout=f, env=env)
+                            _, status, usage = os.wait4(proc.pid, 0)
+                            wall = time.perf_counter() - t0
+                        if os.waitstatus_to_exitcode(status) != 0:
+                            raise RuntimeError(f"{cmd} failed")
+                        with open(j) as f:
+                            r = json.load(f)
+                        r["process_s"], r["peak_rss_mib"] = wall, usage.ru_maxrss / 1024
+                        with open(j, "w") as f:
+                            json.dump(r, f, indent=1)
+                        loupe_runs.append(r)
+                    else:
+                        j = os.path.join(out, f"tsne-{tag}-otsne_fft-{rep}.json")
+                        wall, rss = timed_process([PY, os.path.join(HERE, "otsne_run.py"), path, "--method", "fft",
+                                                   "--json", j, "--iterations", str(args.iterations)])
+                        with open(j) as f:
+                            r = json.load(f)
+                        r["process_s"], r["peak_rss_mib"] = wall, rss
+                        with open(j, "w") as f:
+                            json.dump(r, f, indent=1)
+                        peer_runs.append(r)
+            j = os.path.join(out, f"tsne-{tag}-otsne_fft_sameP.json")
+            wall, rss = timed_process([PY, os.path.join(HERE, "otsne_run.py"), path, "--method", "fft", "--neighbors",
+                                       loupe_prefix, "--json", j, "--iterations", str(args.iterations)])
+            with open(j) as f:
+                same = json.load(f)
+            same["process_s"], same["peak_rss_mib"] = wall, rss
+            med = lambda rs, key: statistics.median(r[key] for r in rs)
+            row = {"dataset": name, "N": n, "d": knn["d"], "cpu": cpu_model(),
+                   "knn": {"method": knn["report"]["method"], "seconds": knn["report"]["seconds"],
+                           "clusters": knn["report"]["clusters"], "probes": knn["report"]["probes"],
+                           "estimated_recall": knn["report"]["estimatedRecall"],
+                           "searched_fraction": knn["report"]["searchedFraction"], "recall_vs_exact": knn.get("recall"),
+                           "exact_seconds": knn.get("exactSeconds") or knn.get("exactSecondsCached")},
+                   "loupe": {"method": args.loupe_method, "s": med(loupe_runs, "seconds"),
+                             "affinity_s": med(loupe_runs, "affinitySeconds"), "process_s": med(loupe_runs, "process_s"),
+                             "peak_rss_mib": max(r["peak_rss_mib"] for r in loupe_runs), "kl": med(loupe_runs, "kl"),
+                             "knn10": loupe_runs[0].get("knn10Accuracy"), "all_s": [r["seconds"] for r in loupe_runs]},
+                   "otsne_fft": {"s": med(peer_runs, "seconds"), "process_s": med(peer_runs, "process_s"),
+                                 "peak_rss_mib": max(r["peak_rss_mib"] for r in peer_runs), "kl": med(peer_runs, "kl"),
+                                 "knn10": peer_runs[0].get("knn10"), "all_s": [r["seconds"] for r in peer_runs]},
+                   "otsne_fft_sameP": {"s": same["seconds"], "kl": same["kl"], "knn10": same.get("knn10"),
+                                       "peak_rss_mib": rss, "perplexity_median_own_calibration": same["otsne_perplexity_median"]}}
+            rows.append(row)
+            print_large([row])
+    return rows
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def print_large(rows):
+    for r in rows:
+        k, lo, pe, sp = r["knn"], r["loupe"], r["otsne_fft"], r["otsne_fft_sameP"]
+        print(f"\n{r['dataset']} N={r['N']} d={r['d']} ({r['cpu']})")
+        print(f"  kNN k=90: {k['method']} {k['seconds']:.2f} s ({k['clusters']} cells, {k['probes']} probes, "
+              f"{100 * k['searched_fraction']:.1f} % of pairs), recall vs exact {k['recall_vs_exact']:.4f} "
+              f"(estimated {k['estimated_recall']:.4f}); exact {k['exact_seconds'] or float('nan'):.2f} s")
+        print(f"  Loupe ({lo['method']}): fit {lo['s']:.2f} s (kNN + P {lo['affinity_s']:.2f} s), process {lo['process_s']:.2f} s, "
+              f"peak RSS {lo['peak_rss_mib']:.0f} MiB, KL {lo['kl']:.4f}, 10-NN acc {lo['knn10']:.4f}")
+        print(f"  openTSNE FFT: fit {pe['s']:.2f} s, process {pe['process_s']:.2f} s, peak RSS {pe['peak_rss_mib']:.0f} MiB, "
+              f"KL {pe['kl']:.4f} (its own P), 10-NN acc {pe['knn10']:.4f}")
+        print(f"  openTSNE FFT on Loupe's P: optimisation {sp['s']:.2f} s, KL {sp['kl']:.4f}, 10-NN acc {sp['knn10']:.4f}; "
+              f"openTSNE's calibration on these rows: median perplexity {sp['perplexity_median_own_calibration']:.1f}")
+        print(f"  Loupe / openTSNE FFT: time {lo['s'] / pe['s']:.3f}, peak RSS {lo['peak_rss_mib'] / pe['peak_rss_mib']:.2f}; "
+              f"KL vs same-P openTSNE {100 * (lo['kl'] / sp['kl'] - 1):+.2f} %")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 5000, 10000])
+    ap.add_argument("--datasets", nargs="+", default=["gmm"], choices=["gmm", "fashion", "gmm512"],
+                    help="gmm: the small-N GMM comparison (tsne.py's three peers); fashion, gmm512: the large-input "
+                         "comparison against openTSNE FFT (use with --sizes 70000)")
+    ap.add_argument("--loupe-method", default="bh", help="Loupe's t-SNE repulsion (bh; fft after the tsne-fft merge)")
+    ap.add_argument("--loupe-neighbors", default="auto", choices=["auto", "approx", "exact"])
+    ap.add_argument("--iterations", type=int, default=1000, help="large part only (the peers' tsne.py runs 1000)")
+    ap.add_argument("--scratch-path", default=os.path.join(ROOT, ".build-rel"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", nargs="+", default=["otsne_bh", "otsne_fft", "sklearn_bh"])
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-pca", action="store_true")
     ap.add_argument("--skip-tsne", action="store_true")
-    ap.add_argument("--out", default=os.path.join(ROOT, ".build-rel", "bench-analyzers"))
+    ap.add_argument("--out", default=None, help="default SCRATCH/bench-analyzers")
     ap.add_argument("--max-wait", type=float, default=1800)
     args = ap.parse_args()
     if os.environ.get("BENCH_SMOKE"):
         args.repeats = 1
-    out = os.path.abspath(args.out)
+    args.scratch_path = os.path.abspath(args.scratch_path)
+    SCRATCH[0] = args.scratch_path
+    out = os.path.abspath(args.out or os.path.join(args.scratch_path, "bench-analyzers"))
     data = os.path.join(out, "data")
     os.makedirs(data, exist_ok=True)
 
+    small = "gmm" in args.datasets
     # Inputs: the GMM dumps and the PCA matrices, from the peers' own generators.
-    missing = [n for n in args.sizes if not os.path.exists(os.path.join(data, f"gmm_{n}.h5"))]
+    missing = [n for n in args.sizes if not os.path.exists(os.path.join(data, f"gmm_{n}.h5"))] if small else []
     if missing:
         run([PY, os.path.join(SHARED, "make_gmm_h5.py"), data] + [str(n) for n in missing], cwd=SHARED)
     pca_files = []
@@ -163,12 +358,18 @@ def main():
                     f["embedding"] = make(n, d)
             pca_files.append(path)
 
-    print(f"load before build: {wait_for_low_load(1.5, args.max_wait):.2f}", flush=True)
-    run(["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-rel"), "--build-tests",
-         "-Xswiftc", "-enable-testing"], cwd=ROOT)
+    print(f"load before build: {wait_for_low_load(1.5, 0 if os.environ.get('BENCH_SMOKE') else args.max_wait):.2f}", flush=True)
+    if small or pca_files:
+        run(["swift", "build", "-c", "release", "--scratch-path", args.scratch_path, "--build-tests",
+             "-Xswiftc", "-enable-testing"], cwd=ROOT)
+    summary = {"tsne": [], "pca": [], "large": []}
+    if any(d != "gmm" for d in args.datasets) and not args.skip_tsne:
+        run(["swift", "build", "-c", "release", "--scratch-path", args.scratch_path, "--product", "loupe"], cwd=ROOT)
+        loupe = os.path.join(args.scratch_path, "release", "loupe")
+        summary["large"] = large_benchmark(args, out, data, loupe)
+        save(out, summary)
 
-    summary = {"tsne": [], "pca": []}
-    for n in ([] if args.skip_tsne else args.sizes):
+    for n in ([] if args.skip_tsne or not small else args.sizes):
         gmm = os.path.join(data, f"gmm_{n}.h5")
         # Loupe runs before and after the peers (same sitting, alternating), the median over both is quoted.
         swr = swift_bench(os.path.join(out, f"swift-tsne-{n}-a.json"), tsne_files=[gmm], repeats=args.repeats)
@@ -238,6 +439,9 @@ def save(out, summary):
 
 
 def print_tables(summary):
+    if summary.get("large"):
+        print("\nLarge inputs (perplexity 30, 2 threads): Loupe's whole t-SNE vs openTSNE FFT")
+        print_large(summary["large"])
     if summary["tsne"]:
         print("\nt-SNE (perplexity 30, 1000 iterations, 2 threads): wall s (median), final KL, 10-NN acc in 2-D")
         for r in summary["tsne"]:

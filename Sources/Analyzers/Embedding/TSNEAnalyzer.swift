@@ -49,6 +49,7 @@ public struct TSNEAnalyzer: Analyzer {
             OptionSpec("init", default: "pca", "initial map: pca or random"),
             OptionSpec("seed", default: "0", "seed of every random choice"),
             OptionSpec("threads", default: "2", "worker threads"),
+            OptionSpec("neighbors", default: "auto", "neighbour search for P: exact, approx (inverted file, probes calibrated to recall 0.995 on 1000 sampled rows) or auto (exact up to \(NearestNeighbors.autoExactMaxRows) rows)"),
         ]
     }
 
@@ -87,6 +88,7 @@ public struct TSNEAnalyzer: Analyzer {
         o.initialization = try options.choice("init", ["pca", "random"]) == "pca" ? .pca : .random
         o.seed = try options.seed()
         o.threads = try options.int("threads", min: 1)
+        o.neighbors = NearestNeighbors.Method(rawValue: try options.choice("neighbors", NearestNeighbors.Method.allCases.map(\.rawValue)))!
         let features = try FeatureMatrix.read(dump, spec: options.string("features"), normalize: options.string("normalize"))
         let n = features.matrix.rows
         try Self.requireEnoughSamples(n, perplexity: o.perplexity, file: dump.path, usable: true)
@@ -133,7 +135,16 @@ public struct TSNEAnalyzer: Analyzer {
             let kept = features.kept.map { labels[$0] }
             out.set("map_knn_accuracy_class", .double(ClusterMetrics.knnAccuracy(result.embedding, n: n, d: 2, labels: kept, k: min(10, n - 1))))
             out.set("map_trustworthiness", .double(ClusterMetrics.trustworthiness(high: features.matrix.values, dHigh: features.matrix.columns,
-                                                                                    low: result.embedding, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)))))
+                                                                                    low: result.embedding, dLow: 2, n: n, k: min(5, max(1, n / 2 - 1)), seed: o.seed)))
+            out.set("map_trustworthiness_rows", .int(min(n, n > ClusterMetrics.trustworthinessExactMaxRows ? ClusterMetrics.trustworthinessSampleRows : n)))
+        }
+        if let knn = result.neighbors {
+            out.attributes += [("neighbors", .string(knn.requested.rawValue)), ("neighbors_method", .string(knn.method.rawValue)),
+                               ("neighbors_seed", .string(String(knn.seed))), ("neighbors_clusters", .int(Int64(knn.clusters))),
+                               ("neighbors_probes", .int(Int64(knn.probes))), ("neighbors_estimated_recall", .double(knn.estimatedRecall))]
+            out.seeds.append(("tsne_neighbors", knn.seed))
+            out.set("neighbors_method", .string(knn.method.rawValue))
+            out.set("neighbors_estimated_recall", .double(knn.estimatedRecall))
         }
         return out
     }

@@ -24,7 +24,7 @@ extension ClusterMetrics {
         guard n >= 2, k >= 1, d >= 1, x.count == n * d, labels.count == n,
               MatrixInput.badRows(x, n: n, d: d).isEmpty else { return nil }
         let kk = min(k, n - 1)
-        let (indices, _) = NearestNeighbors.exactDouble(x, n: n, d: d, k: kk)
+        let (indices, _) = neighbours(x, n: n, d: d, k: kk)
         var correct = [Bool](repeating: false, count: n)
         var votes: [Int: Int] = [:]
         for i in 0..<n {
@@ -46,6 +46,19 @@ extension ClusterMetrics {
         }
         return correct
     }
+
+    /// Above this many rows, 2-D neighbours come from the grid search (same result as brute force, O(n·k)).
+    static let planeMinRows = 4096
+
+    /// Exact float64 neighbours: by grid for large 2-D inputs, by brute force otherwise.
+    static func neighbours(_ x: [Float], n: Int, d: Int, k: Int) -> (indices: [Int32], distances: [Double]) {
+        d == 2 && n > planeMinRows ? NearestNeighbors.exactPlane(x, n: n, k: k) : NearestNeighbors.exactDouble(x, n: n, d: d, k: k)
+    }
+
+    /// Above this many rows trustworthiness is estimated from `trustworthinessSampleRows` seeded rows (its sum over
+    /// rows is a mean of per-row penalties; each sampled row's penalty is exact, its ranks taken among all n rows).
+    public static let trustworthinessExactMaxRows = 10_000
+    public static let trustworthinessSampleRows = 1000
 
     /// Mean silhouette coefficient over all rows (euclidean): s = (b − a) / max(a, b), with a the mean distance
     /// to the row's own cluster and b the smallest mean distance to another cluster; 0 for singleton clusters.
@@ -91,13 +104,20 @@ extension ClusterMetrics {
     /// T = 1 − 2/(n·k·(2n − 3k − 1)) · Σ_i Σ_{j ∈ N_k^low(i)} max(0, r(i, j) − k),
     /// with r(i, j) the rank of j among i's neighbours in the high-dimensional space (1 = nearest).
     /// Returns NaN unless k < n/2 (scikit-learn raises there), or on bad input.
-    /// - Complexity: O(n²·(dHigh + k)) time, O(512·n) memory.
-    public static func trustworthiness(high: [Float], dHigh: Int, low: [Float], dLow: Int, n: Int, k: Int = 5) -> Double {
+    /// Above `trustworthinessExactMaxRows` rows (unless `exact`), the sum over i is estimated as n times the mean
+    /// penalty of `trustworthinessSampleRows` rows drawn with `seed`.
+    /// - Complexity: O(n²·(dHigh + k)) time exactly, O(m·n·(dHigh + k)) sampled (m rows), O(512·n) memory.
+    public static func trustworthiness(high: [Float], dHigh: Int, low: [Float], dLow: Int, n: Int, k: Int = 5,
+                                       exact: Bool = false, seed: UInt64 = 0) -> Double {
         guard k >= 1, Double(k) < Double(n) / 2, dHigh >= 1, dLow >= 1, high.count == n * dHigh, low.count == n * dLow,
               MatrixInput.badRows(high, n: n, d: dHigh).isEmpty, MatrixInput.badRows(low, n: n, d: dLow).isEmpty else {
             return .nan
         }
-        let (lowNeighbours, _) = NearestNeighbors.exactDouble(low, n: n, d: dLow, k: k)
+        let (lowNeighbours, _) = neighbours(low, n: n, d: dLow, k: k)
+        if !exact && n > trustworthinessExactMaxRows {
+            return sampledTrustworthiness(high: high, dHigh: dHigh, lowNeighbours: lowNeighbours, n: n, k: k,
+                                          rows: trustworthinessSampleRows, seed: seed)
+        }
         let threads = 2
         var penalty = [Double](repeating: 0, count: n)
         let xc = SquaredDistances.centered(high, n: n, d: dHigh, as: Double.self)
@@ -121,6 +141,54 @@ extension ClusterMetrics {
         }
         let nn = Double(n), kk = Double(k)
         return 1 - penalty.reduce(0, +) * (2 / (nn * kk * (2 * nn - 3 * kk - 1)))
+    }
+
+    /// Trustworthiness with the penalty sum estimated from `rows` seeded rows (exact ranks among all n rows).
+    static func sampledTrustworthiness(high: [Float], dHigh d: Int, lowNeighbours: [Int32], n: Int, k: Int, rows m: Int,
+                                       seed: UInt64) -> Double {
+        var g = SeededGenerator(seed: seed)
+        let sample = InvertedFile.sampleWithoutReplacement(n, min(m, n), &g).sorted()
+        let xc = SquaredDistances.centered(high, n: n, d: d, as: Double.self)
+        let norms = SquaredDistances.norms(xc, n: n, d: d)
+        let threads = 2, block = 128
+        var penalty = [Double](repeating: 0, count: sample.count)
+        var q = [Double](repeating: 0, count: block * d)
+        var tile = [Double](repeating: 0, count: block * n)
+        var lo = 0
+        while lo < sample.count {
+            let hi = min(sample.count, lo + block), r = hi - lo
+            for a in 0..<r { let i = sample[lo + a]; for j in 0..<d { q[a * d + j] = xc[i * d + j] } }
+            xc.withUnsafeBufferPointer { xp in
+                BLAS.withThreads(threads) {
+                    BLAS.dgemm(transposeA: false, transposeB: true, m: r, n: n, k: d, alpha: -2, a: q, lda: d,
+                               b: xp.baseAddress!, ldb: d, beta: 0, c: &tile, ldc: n)
+                }
+            }
+            tile.withUnsafeMutableBufferPointer { tp in
+                penalty.withUnsafeMutableBufferPointer { pp in
+                    let tb = tp.baseAddress!, pb = pp.baseAddress!
+                    Parallel.chunks(r, chunks: 4 * threads, threads: threads) { _, local in
+                        for a in local {
+                            let i = sample[lo + a], row = tb + a * n
+                            for l in 0..<n { row[l] = max(0, row[l] + norms[i] + norms[l]) }
+                            row[i] = 0
+                            var sum = 0.0
+                            for e in 0..<k {
+                                let j = Int(lowNeighbours[i * k + e]), dij = row[j]
+                                var rank = 1
+                                for l in 0..<n where l != i && row[l] < dij { rank += 1 }
+                                sum += Double(max(0, rank - k))
+                            }
+                            pb[lo + a] = sum
+                        }
+                    }
+                }
+            }
+            lo = hi
+        }
+        let nn = Double(n), kk = Double(k)
+        let total = penalty.reduce(0, +) * nn / Double(sample.count)
+        return 1 - total * (2 / (nn * kk * (2 * nn - 3 * kk - 1)))
     }
 
     /// Groups rows of a nuisance attribute (e.g. mean RGB, n×d) into `k` bins with seeded k-means++

@@ -130,9 +130,19 @@ extension TSNE {
 
     /// Exact neighbours, calibrated conditionals and the symmetric sparse P for `x`.
     static func affinities(_ x: [Float], n: Int, d: Int, perplexity: Double, threads: Int) -> SparseAffinities {
+        affinities(x, n: n, d: d, perplexity: perplexity, neighbors: .exact, seed: 0, threads: threads).p
+    }
+
+    /// Neighbours by `neighbors` (NearestNeighbors.search, seeded by `seed`), calibrated conditionals and the
+    /// symmetric sparse P, with the search's report.
+    static func affinities(_ x: [Float], n: Int, d: Int, perplexity: Double, neighbors: NearestNeighbors.Method,
+                           seed: UInt64, threads: Int) -> (p: SparseAffinities, neighbors: NearestNeighbors.Report) {
         let k = Int(3 * perplexity)
-        let (indices, distances) = NearestNeighbors.exact(x, n: n, d: d, k: k, threads: threads)
+        var options = NearestNeighbors.ApproximateOptions()
+        options.seed = seed
+        let (indices, distances, report) = NearestNeighbors.search(x, n: n, d: d, k: k, method: neighbors, options: options,
+                                                                   threads: threads)
         let (p, _) = conditionalAffinities(distances: distances, n: n, k: k, perplexity: perplexity, threads: threads)
-        return symmetrize(indices: indices, conditional: p, n: n, k: k)
+        return (symmetrize(indices: indices, conditional: p, n: n, k: k), report)
     }
 }

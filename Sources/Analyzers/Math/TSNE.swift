@@ -62,6 +62,9 @@ public struct TSNE {
         public var finalMomentum: Double = 0.8
         /// KL divergence is evaluated (and recorded in `klHistory`) every this many iterations.
         public var klEvery = 50
+        /// Neighbour search for P: exact, approx (inverted file, recall ≥ 0.995 estimated) or auto (exact up to
+        /// NearestNeighbors.autoExactMaxRows rows). Seeded by `seed`.
+        public var neighbors: NearestNeighbors.Method = .auto
         public init() {}
     }
 
@@ -77,6 +80,9 @@ public struct TSNE {
         public var embedding: [Float]
         /// KL(P‖Q) of the final embedding (sparse P; Z from the same gradient method as the fit).
         public var kl: Double
+        /// How the neighbours of P were found, and the wall time of P (neighbours, calibration, symmetrisation).
+        public var neighbors: NearestNeighbors.Report? = nil
+        public var affinitySeconds: Double? = nil
         /// KL every `klEvery` iterations, evaluated at the positions before that iteration's update.
         public var klHistory: [(iteration: Int, kl: Double)]
         public var seed: UInt64
@@ -146,10 +152,15 @@ public struct TSNE {
         try validate(x, n: n, d: d, options: o)
         let threads = max(1, o.threads)
         return try BLAS.withThreads(threads) {
-            let p = affinities(x, n: n, d: d, perplexity: o.perplexity, threads: threads)
+            let affinityStart = ContinuousClock.now
+            let (p, knn) = affinities(x, n: n, d: d, perplexity: o.perplexity, neighbors: o.neighbors, seed: o.seed, threads: threads)
+            let affinitySeconds = (ContinuousClock.now - affinityStart).seconds
             var generator = SeededGenerator(seed: o.seed)
             let y0 = try initialEmbedding(x, n: n, d: d, initialization: o.initialization, generator: &generator)
-            return optimize(p: p, initial: y0, options: o, repulsion: repulsion, threads: threads, progress: progress)
+            var result = optimize(p: p, initial: y0, options: o, repulsion: repulsion, threads: threads, progress: progress)
+            result.neighbors = knn
+            result.affinitySeconds = affinitySeconds
+            return result
         }
     }
 
