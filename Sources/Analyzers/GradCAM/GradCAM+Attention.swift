@@ -88,14 +88,19 @@ extension GradCAM {
         var energy = [Double](repeating: .nan, count: maps.count)
         var hit = [Double](repeating: .nan, count: maps.count)
         for i in 0..<maps.count {
-            var total = 0.0, inside = 0.0, best = -Double.infinity, bestAt = 0
+            var total = 0.0, inside = 0.0, best = -Double.infinity
             for p in 0..<size {
                 let v = maps.upsampled[i * size + p]
                 total += v
                 if regions.inside[i * size + p] { inside += v }
-                if v > best { best = v; bestAt = p }
+                best = max(best, v)
             }
             guard total > 0 else { continue }
+            // The point is the first pixel within rounding of the maximum: upsampled maps have plateaus of
+            // values equal to a few ulps, and which of them is largest depends on the CPU's BLAS kernel
+            // (the same map from PyTorch and from Loupe, or from two machines, must point at one pixel).
+            let floor = best - 1e-6 * abs(best)
+            let bestAt = (0..<size).first { maps.upsampled[i * size + $0] >= floor } ?? 0
             energy[i] = inside / total
             hit[i] = pointing.inside[i * size + bestAt] ? 1 : 0
         }
