@@ -127,20 +127,27 @@ extension ClusterMetrics {
                 Parallel.chunks(rows.count, chunks: 4 * threads, threads: threads) { _, local in
                     for r in local {
                         let i = rows.lowerBound + r, row = block + r * n
-                        var sum = 0.0
-                        for e in 0..<k {
-                            let j = Int(lowNeighbours[i * k + e]), dij = row[j]
-                            var rank = 1
-                            for l in 0..<n where l != i && row[l] < dij { rank += 1 }
-                            sum += Double(max(0, rank - k))
-                        }
-                        pb[i] = sum
+                        pb[i] = rankPenalty(row: UnsafePointer(row), i: i, n: n, lowNeighbours: lowNeighbours, k: k)
                     }
                 }
             }
         }
         let nn = Double(n), kk = Double(k)
         return 1 - penalty.reduce(0, +) * (2 / (nn * kk * (2 * nn - 3 * kk - 1)))
+    }
+
+    /// Σ over row i's k map neighbours of max(0, r − k), r the neighbour's rank among row i's
+    /// high-dimensional distances `row` (n entries, row[i] ignored).
+    @inline(__always)
+    static func rankPenalty<T: BinaryFloatingPoint>(row: UnsafePointer<T>, i: Int, n: Int, lowNeighbours: [Int32], k: Int) -> Double {
+        var sum = 0.0
+        for e in 0..<k {
+            let j = Int(lowNeighbours[i * k + e]), dij = row[j]
+            var rank = 1
+            for l in 0..<n where l != i && row[l] < dij { rank += 1 }
+            sum += Double(max(0, rank - k))
+        }
+        return sum
     }
 
     /// Trustworthiness with the penalty sum estimated from `rows` seeded rows (exact ranks among all n rows).
@@ -172,14 +179,7 @@ extension ClusterMetrics {
                             let i = sample[lo + a], row = tb + a * n
                             for l in 0..<n { row[l] = max(0, row[l] + norms[i] + norms[l]) }
                             row[i] = 0
-                            var sum = 0.0
-                            for e in 0..<k {
-                                let j = Int(lowNeighbours[i * k + e]), dij = row[j]
-                                var rank = 1
-                                for l in 0..<n where l != i && row[l] < dij { rank += 1 }
-                                sum += Double(max(0, rank - k))
-                            }
-                            pb[lo + a] = sum
+                            pb[lo + a] = rankPenalty(row: UnsafePointer(row), i: i, n: n, lowNeighbours: lowNeighbours, k: k)
                         }
                     }
                 }

@@ -53,47 +53,11 @@ enum TopK {
     @inline(__always)
     static func select<T: BinaryFloatingPoint>(_ values: UnsafePointer<T>, count: Int, skip: Int, k: Int,
                                                indices: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<T>) {
-        // Max-heap on (value, index) lives in the output buffers.
+        // Max-heap on (value, index) lives in the output buffers (TopK.push, in NearestNeighbors+IVF.swift).
         var size = 0
-        @inline(__always) func greater(_ a: Int, _ b: Int) -> Bool {
-            distances[a] > distances[b] || (distances[a] == distances[b] && indices[a] > indices[b])
-        }
-        @inline(__always) func swapAt(_ a: Int, _ b: Int) {
-            let td = distances[a]; distances[a] = distances[b]; distances[b] = td
-            let ti = indices[a]; indices[a] = indices[b]; indices[b] = ti
-        }
-        @inline(__always) func siftDown(_ start: Int, _ end: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1
-                if l >= end { break }
-                var c = l
-                if l + 1 < end && greater(l + 1, l) { c = l + 1 }
-                if greater(c, i) { swapAt(c, i); i = c } else { break }
-            }
-        }
         for j in 0..<count where j != skip {
-            let v = values[j]
-            if size < k {
-                distances[size] = v; indices[size] = Int32(j)
-                var c = size
-                size += 1
-                while c > 0 {
-                    let p = (c - 1) / 2
-                    if greater(c, p) { swapAt(c, p); c = p } else { break }
-                }
-            } else if v < distances[0] {
-                // Strictly smaller: with indices visited in increasing order, ties keep the lower index.
-                distances[0] = v; indices[0] = Int32(j)
-                siftDown(0, k)
-            }
+            push(values[j], Int32(j), k: k, size: &size, indices: indices, distances: distances)
         }
-        // Heap sort in place: ascending by (value, index).
-        var end = size
-        while end > 1 {
-            swapAt(0, end - 1)
-            end -= 1
-            siftDown(0, end)
-        }
+        sortHeap(size: size, indices: indices, distances: distances)
     }
 }
