@@ -96,6 +96,28 @@ struct HDF5ErrorTests {
         }
     }
 
+    /// A second descriptor's `flock` conflicts with libhdf5's even in this process, as a spawned child's
+    /// inherited copy of a writer's descriptor does.
+    @Test("a lock held for a moment is waited out; one that stays is a .locked error naming the file")
+    func lockedFile() throws {
+        let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/held.h5"
+        try HDF5File.writeAtomically(path) { try $0.write("x", [Float](repeating: 1, count: 8)) }
+        let holder = Foundation.open(path, O_RDWR)
+        #expect(holder >= 0)
+        defer { Foundation.close(holder) }
+        #expect(flock(holder, LOCK_EX | LOCK_NB) == 0)
+        expectError(.locked, file: path, mentioning: ["another program", "HDF5_USE_FILE_LOCKING"]) {
+            _ = try HDF5File.open(path, lockPatience: 50_000)
+        }
+        let release = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { usleep(150_000); flock(holder, LOCK_UN); release.signal() }
+        let file = try HDF5File.open(path)
+        #expect(try file.read("x", as: Float.self) == [Float](repeating: 1, count: 8))
+        file.close()
+        release.wait()
+    }
+
     @Test("a failed atomic write leaves the earlier file intact and no temporary behind")
     func atomicWriteFailure() throws {
         let folder = makeTemporaryFolder(); defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -8,7 +8,7 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable {
     /// What kind of failure this is, so callers can react without parsing text.
     public enum Kind: String, Sendable, Equatable {
         case fileNotFound, notHDF5, truncated, missingObject, wrongType, wrongShape
-        case unsupportedFormat, newerVersion, libraryCall
+        case unsupportedFormat, newerVersion, libraryCall, locked
     }
 
     public var kind: Kind

@@ -18,11 +18,11 @@ public final class HDF5File: HDF5Container {
     }
 
     /// Opens an existing file, read-only unless `writable`.
-    /// - Throws: `.fileNotFound`, `.notHDF5` (not an HDF5 file at all) or `.truncated` (an HDF5 signature
-    ///   but the file cannot be opened: cut short or damaged).
-    public static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
+    /// - Throws: `.fileNotFound`, `.notHDF5` (not an HDF5 file at all), `.truncated` (an HDF5 signature
+    ///   but the file cannot be opened: cut short or damaged) or `.locked` (another program's lock stayed
+    ///   for `lockPatience`).
+    public static func open(_ path: String, writable: Bool = false, lockPatience: UInt32 = defaultLockPatience) throws -> HDF5File {
         HDF5Library.start()
-        let at = HDF5Location(file: path, object: "/")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw HDF5Error(.fileNotFound, file: path, object: "/", message: "no such file")
@@ -37,17 +37,43 @@ public final class HDF5File: HDF5Container {
         let here = HDF5Location(file: path, object: "/")
         let fapl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_FILE_ACCESS()), "H5Pcreate", at: here))
         try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", at: here)
-        // Files opened for reading may come from anyone: a libhdf5 crash on them becomes a one-line error.
-        if !writable { HDF5CrashGuard.enter(path) }
-        let id = H5Fopen(path, writable ? chdf5_F_ACC_RDWR() : chdf5_F_ACC_RDONLY(), fapl.id)
-        if id < 0 {
+        // A lock refused now may be gone in a moment: a program spawned by this one (or by anyone who had
+        // the file open) holds a copy of the descriptor until its exec closes it, and Foundation's Process
+        // closes descriptors one by one up to the limit, which takes long enough to meet. So a refused lock
+        // is tried again for a while before it is reported.
+        var delay: UInt32 = 5_000
+        var waited: UInt32 = 0
+        while true {
+            // Files opened for reading may come from anyone: a libhdf5 crash on them becomes a one-line error.
+            if !writable { HDF5CrashGuard.enter(path) }
+            let id = H5Fopen(path, writable ? chdf5_F_ACC_RDWR() : chdf5_F_ACC_RDONLY(), fapl.id)
+            if id >= 0 { return HDF5File(id: id, path: path, guarded: !writable) }
             let message = HDF5Library.lastMessage()
             if !writable { HDF5CrashGuard.leave(path) }
-            throw HDF5Error(.truncated, file: path, object: "/",
-                            message: "HDF5 signature found but the file cannot be opened (truncated or damaged): \(message)")
+            guard isLockRefusal(message) else {
+                throw HDF5Error(.truncated, file: path, object: "/",
+                                message: "HDF5 signature found but the file cannot be opened (truncated or damaged): \(message)")
+            }
+            if waited >= lockPatience {
+                throw HDF5Error(.locked, file: path, object: "/", message: """
+                    another program holds a lock on this file (it has it open\(writable ? "" : " for writing")); \
+                    close it there and run again, or set HDF5_USE_FILE_LOCKING=FALSE where the file system's \
+                    locks do not work (libhdf5: \(message))
+                    """)
+            }
+            usleep(delay)
+            waited += delay
+            delay = min(delay * 2, 500_000)
         }
-        _ = at
-        return HDF5File(id: id, path: path, guarded: !writable)
+    }
+
+    /// How long `open` waits for another holder's lock to go, in microseconds.
+    public static let defaultLockPatience: UInt32 = 5_000_000
+
+    /// Whether libhdf5's message is its file lock being refused (flock's EWOULDBLOCK), not damage.
+    static func isLockRefusal(_ message: String) -> Bool {
+        message.contains("_lock()") || message.contains("unable to lock file")
+            || message.contains("errno = 11") || message.contains("errno 11")
     }
 
     /// Creates (truncating) a file at `path` directly. Prefer `writeAtomically` for anything a reader
