@@ -124,48 +124,56 @@ static inline size_t chdf5_last_error(char *buf, size_t cap) {
 #include <signal.h>
 #include <unistd.h>
 
-/* The state lives in function-local statics: Swift's importer emits the inline functions it calls, not a
-   header's global variables. */
-static inline char *chdf5__guard_text(void) { static char text[2048]; return text; }
-static inline volatile sig_atomic_t *chdf5__guard_length(void) { static volatile sig_atomic_t length; return &length; }
-static inline struct sigaction *chdf5__guard_previous(void) { static struct sigaction previous[3]; return previous; }
+/* The state lives in a function-local static: Swift's importer emits the inline functions it calls, not a
+   header's global variables. It emits them into every object file that calls them, though (a release
+   build's module is split into several, and Swift inlines across files), each copy with statics of its
+   own: so install returns the state its handler reads, and arm and disarm write that one, never their
+   own copy. */
+struct chdf5_guard_state {
+    volatile sig_atomic_t length;
+    char text[2048];
+    struct sigaction previous[3];
+};
+static inline struct chdf5_guard_state *chdf5__guard_state(void) { static struct chdf5_guard_state state; return &state; }
 static inline int chdf5__guard_signal(int i) { return i == 0 ? SIGSEGV : i == 1 ? SIGBUS : SIGABRT; }
 
 static void chdf5_guard_handler(int sig) {
-    if (*chdf5__guard_length() > 0) {
-        ssize_t written = write(2, chdf5__guard_text(), (size_t)*chdf5__guard_length());
+    struct chdf5_guard_state *state = chdf5__guard_state();
+    if (state->length > 0) {
+        ssize_t written = write(2, state->text, (size_t)state->length);
         (void)written;
         _exit(1);
     }
     for (int i = 0; i < 3; i++) {
-        if (chdf5__guard_signal(i) == sig) sigaction(sig, &chdf5__guard_previous()[i], NULL);
+        if (chdf5__guard_signal(i) == sig) sigaction(sig, &state->previous[i], NULL);
     }
     /* A fault re-executes and reaches the previous handler; an abort must be raised again (it is
        blocked until this handler returns). */
     if (sig == SIGABRT) raise(sig);
 }
 
-/* Installs the handler once, keeping the previous ones. */
-static inline void chdf5_guard_install(void) {
-    static int installed = 0;
-    if (installed) return;
-    installed = 1;
+/* Installs the handler, keeping the previous ones, and returns the state it reads (as an opaque
+   pointer for arm and disarm). Call once. */
+static inline void *chdf5_guard_install(void) {
+    struct chdf5_guard_state *state = chdf5__guard_state();
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = chdf5_guard_handler;
     sigemptyset(&action.sa_mask);
-    for (int i = 0; i < 3; i++) sigaction(chdf5__guard_signal(i), &action, &chdf5__guard_previous()[i]);
+    for (int i = 0; i < 3; i++) sigaction(chdf5__guard_signal(i), &action, &state->previous[i]);
+    return state;
 }
 
-static inline void chdf5_guard_arm(const char *text) {
-    *chdf5__guard_length() = 0;
+static inline void chdf5_guard_arm(void *guard, const char *text) {
+    struct chdf5_guard_state *state = (struct chdf5_guard_state *)guard;
+    state->length = 0;
     size_t n = strlen(text);
-    if (n > 2048) n = 2048;
-    memcpy(chdf5__guard_text(), text, n);
-    *chdf5__guard_length() = (sig_atomic_t)n;
+    if (n > sizeof state->text) n = sizeof state->text;
+    memcpy(state->text, text, n);
+    state->length = (sig_atomic_t)n;
 }
 
-static inline void chdf5_guard_disarm(void) { *chdf5__guard_length() = 0; }
+static inline void chdf5_guard_disarm(void *guard) { ((struct chdf5_guard_state *)guard)->length = 0; }
 
 /* A watchdog for reads that can spin inside libhdf5 on a corrupt file (H5HG_read's loop on a corrupt
    global heap, H5T__conv_vlen's vast memset on a corrupt length): while armed, SIGALRM writes its line

@@ -11,12 +11,14 @@ import Foundation
 enum HDF5CrashGuard {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var reading: [String] = []
+    /// The state the installed handler reads (see shim.h: each object file has its own copy of it).
+    nonisolated(unsafe) private static var state: UnsafeMutableRawPointer?
 
     /// A file is being opened for reading.
     static func enter(_ path: String) {
         #if !LOUPE_FUZZ
         lock.lock(); defer { lock.unlock() }
-        chdf5_guard_install()
+        if state == nil { state = chdf5_guard_install() }
         reading.append(path)
         arm(path)
         #endif
@@ -27,7 +29,7 @@ enum HDF5CrashGuard {
         #if !LOUPE_FUZZ
         lock.lock(); defer { lock.unlock() }
         if let i = reading.lastIndex(of: path) { reading.remove(at: i) }
-        if let last = reading.last { arm(last) } else { chdf5_guard_disarm() }
+        if let last = reading.last { arm(last) } else if let state { chdf5_guard_disarm(state) }
         #endif
     }
 
@@ -36,7 +38,7 @@ enum HDF5CrashGuard {
             + "(Debian 12's libhdf5 1.10.8 crashes on some corrupt files instead of reporting them)\n"
     }
 
-    private static func arm(_ path: String) { message(path).withCString { chdf5_guard_arm($0) } }
+    private static func arm(_ path: String) { if let state { message(path).withCString { chdf5_guard_arm(state, $0) } } }
 
     /// Seconds a variable-length string read may take before the file counts as corrupt: 60, plus one per
     /// 100,000 strings; `LOUPE_HDF5_WATCHDOG_SECONDS` overrides it (tests use a few seconds).

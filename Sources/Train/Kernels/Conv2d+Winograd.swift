@@ -11,7 +11,7 @@ extension Conv2d {
     /// against im2col's 9 per pixel, plus the transforms (ResNet-18's layer4 at 32 px is 1×1, and
     /// Winograd made that stage about 1.5× slower there).
     func usesWinograd(_ g: ConvGeometry) -> Bool {
-        allowsWinograd && kernel == 3 && stride == 1 && padding == 1 && g.h >= 2 && g.w >= 2
+        allowsWinograd && kernel == 3 && stride == 1 && padding == 1 && g.h >= Conv2d.winogradMinimumMap && g.w >= Conv2d.winogradMinimumMap
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 
@@ -30,9 +30,9 @@ extension Conv2d {
         let m = winogradChunk(g, parts: parts), ld = m * T
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: 16 * O * C)
         transformFilters(into: u, parts: parts)
-        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * C * ld) }
-        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * O * ld + Winograd.slack) }
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: Winograd.bufferCount(rows: C, ld: ld)) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: Winograd.bufferCount(rows: O, ld: ld)) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let plane = g.inputPlane, outPlane = O * g.l
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
@@ -44,7 +44,8 @@ extension Conv2d {
                 }
                 for xi in 0..<16 {
                     BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
-                               b: vs[t] + xi * C * ld, ldb: ld, beta: 0, c: ms[t] + xi * O * ld, ldc: ld)
+                               b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: 0,
+                               c: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldc: ld)
                 }
                 for j in 0..<count {
                     Winograd.transformOutput(ms[t] + j * T, channels: O, p: g.p, q: g.q, ld: ld, into: out + (s + j) * outPlane)
@@ -66,9 +67,9 @@ extension Conv2d {
         let wide = max(C, O)
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? 16 * O * C : 1)
         if dx != nil { transformFilters(into: u, parts: parts) }
-        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: 16 * wide * ld) }
-        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: 16 * wide * ld + Winograd.slack) }
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: Winograd.bufferCount(rows: wide, ld: ld)) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: Winograd.bufferCount(rows: wide, ld: ld)) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let zs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 8, count: dw != nil ? 16 * O * C : 1) }
         let plane = g.inputPlane, outPlane = O * g.l
         Parallel.run(parts) { t in
@@ -85,8 +86,8 @@ extension Conv2d {
                     }
                     for xi in 0..<16 {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
-                                   a: u + Winograd.flippedPosition(xi) * O * C, lda: C, b: vs[t] + xi * O * ld, ldb: ld,
-                                   beta: 0, c: ms[t] + xi * C * ld, ldc: ld)
+                                   a: u + Winograd.flippedPosition(xi) * O * C, lda: C, b: vs[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldb: ld,
+                                   beta: 0, c: ms[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldc: ld)
                     }
                     for j in 0..<count {
                         Winograd.transformOutput(ms[t] + j * T, channels: C, p: g.h, q: g.w, ld: ld, into: dx + (s + j) * plane)
@@ -100,8 +101,8 @@ extension Conv2d {
                                                          into: ms[t] + j * T, ld: ld, scratch: rows[t])
                     }
                     for xi in 0..<16 {
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * O * ld,
-                                   lda: ld, b: vs[t] + xi * C * ld, ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
+                                   lda: ld, b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
                     }
                     firstZ = false
                 }

@@ -39,9 +39,9 @@ extension Conv2d {
                                   parts: Int, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w), G = batchWideWinogradGroup(g)
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: 16 * O * C)
-        let v = ctx.workspace.scratch(thread: 0, slot: 5, count: 16 * C * G * T)
-        let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: 16 * O * G * T + Winograd.slack)
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let v = ctx.workspace.scratch(thread: 0, slot: 5, count: Winograd.bufferCount(rows: C, ld: G * T))
+        let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: Winograd.bufferCount(rows: O, ld: G * T))
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         transformFilters(into: u, parts: parts)
         Conv2d.batchWideWinograd(input: x, inputChannels: C, h: g.h, w: g.w, filters: u, flipped: false, outputChannels: O,
                                  into: out, n: g.n, group: G, tiles: T, v: v, m: mw, rows: rows, parts: parts)
@@ -68,7 +68,8 @@ extension Conv2d {
                 for xi in Parallel.slice(t, of: parts, count: 16) {
                     BLAS.sgemm(transposeA: flipped, transposeB: false, m: Co, n: ld, k: Ci, alpha: 1,
                                a: u + (flipped ? Winograd.flippedPosition(xi) : xi) * Co * Ci, lda: flipped ? Co : Ci,
-                               b: v + xi * Ci * ld, ldb: ld, beta: 0, c: mw + xi * Co * ld, ldc: ld)
+                               b: v + xi * Winograd.planeStride(rows: Ci, ld: ld), ldb: ld, beta: 0,
+                               c: mw + xi * Winograd.planeStride(rows: Co, ld: ld), ldc: ld)
                 }
             }
             Parallel.run(parts) { t in
@@ -86,9 +87,9 @@ extension Conv2d {
         let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w), G = batchWideWinogradGroup(g)
         let wide = max(C, O)
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? 16 * O * C : 1)
-        let v = ctx.workspace.scratch(thread: 0, slot: 5, count: 16 * wide * G * T)
-        let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: 16 * wide * G * T + Winograd.slack)
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(width: max(g.w, g.q))) }
+        let v = ctx.workspace.scratch(thread: 0, slot: 5, count: Winograd.bufferCount(rows: wide, ld: G * T))
+        let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: Winograd.bufferCount(rows: wide, ld: G * T))
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let z = ctx.workspace.scratch(thread: 0, slot: 8, count: dw != nil ? 16 * O * C : 1)
         if let dx {
             // The same convolution on dOut with the flipped, transposed filters.
@@ -110,8 +111,8 @@ extension Conv2d {
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: 16) {
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: ld, alpha: 1, a: mw + xi * O * ld, lda: ld,
-                               b: v + xi * C * ld, ldb: ld, beta: s0 == 0 ? 0 : 1, c: z + xi * O * C, ldc: C)
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: ld, alpha: 1, a: mw + xi * Winograd.planeStride(rows: O, ld: ld), lda: ld,
+                               b: v + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: s0 == 0 ? 0 : 1, c: z + xi * O * C, ldc: C)
                 }
             }
             s += count

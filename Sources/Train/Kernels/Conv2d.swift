@@ -41,6 +41,8 @@ final class Conv2d: Layer {
     /// LOUPE_NO_WINOGRAD=1 makes that the default, for benchmarking the two.
     var allowsWinograd = Conv2d.winogradByDefault
     static let winogradByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_WINOGRAD"] == nil
+    /// The smallest map side Winograd takes (environment LOUPE_WINOGRAD_MIN_MAP, for benchmarking).
+    static let winogradMinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_MIN_MAP"].flatMap { Int($0) } ?? 2
     /// False: small maps keep the per-sample split (tests compare the two; see Conv2d+BatchWide.swift).
     var allowsBatchWide = Conv2d.batchWideByDefault
     /// Floats per batch-wide buffer (tests lower it to reach several groups).

@@ -10,11 +10,12 @@
 //   Pt = ⌈H/2⌉, Qt = ⌈W/2⌉ tile rows/columns, T = Pt·Qt tiles; a chunk of m samples has m·T columns
 //   x    (C, H, W)            input
 //   U    (16, O, C)           transformed filters (the input gradient reads them transposed, at flipped positions)
-//   V    (16, C, ld)          transformed input tiles, column j·T + tile for chunk sample j
+//   V    (16, C, ld)          transformed input tiles, column j·T + tile for chunk sample j; planes
+//                             planeStride(C, ld) apart (so are Mw's and Ŷ's)
 //   Mw   (16, O, ld)          products U[ξ]·V[ξ] before the output transform
 //   Ŷ    (16, O, ld)          transformed output-gradient tiles (A dy Aᵀ)
 //   Z    (16, O, C)           Σ over tiles of Ŷ[ξ]·V[ξ]ᵀ, before Gᵀ·Z·G
-//   scratch (4·(2·Qt + 16))   per-thread zero-padded rows
+//   scratch ((2·Pt + 2) × (2·Qt + 16))   per-thread zero-padded copy of one channel
 
 enum Winograd {
     @inline(__always) static func tiles(_ n: Int) -> Int { (n + 1) / 2 }
@@ -75,8 +76,20 @@ enum Winograd {
     typealias V4 = SIMD4<Float>
     typealias V8 = SIMD8<Float>
 
-    /// Floats of per-thread scratch the transforms need for images `w` wide.
-    static func scratchCount(width w: Int) -> Int { 4 * paddedRow(w) }
+    /// The distance between two ξ planes of a (16, rows, ld) tile buffer: rows·ld rounded up to 64 past a
+    /// multiple of 1024 floats. The transforms touch all 16 planes at once; at a whole multiple of 4 KB
+    /// apart (rows and ld are powers of two in ResNet) they all fall into one set of the L1 cache and
+    /// evict each other.
+    @inline(__always) static func planeStride(rows: Int, ld: Int) -> Int {
+        let plane = rows * ld
+        return plane + (64 - plane % 1024 + 1024) % 1024
+    }
+
+    /// Floats to allocate for a (16, rows, ld) tile buffer of any ld up to `ld`, slack included.
+    static func bufferCount(rows: Int, ld: Int) -> Int { 16 * (rows * ld + 1024) + slack }
+
+    /// Floats of per-thread scratch the transforms need for images `h` × `w`.
+    static func scratchCount(height h: Int, width w: Int) -> Int { paddedRows(h) * paddedRow(w) }
 
     /// Floats to allocate beyond a tile buffer: block loads may read up to 3 tiles past the end.
     static let slack = 16
@@ -96,28 +109,20 @@ enum Winograd {
         }
     }
 
-    /// V[ξ][ch][tile] (row stride `ld`, plane stride `channels·ld`) = (Bᵀ·d·B)[ξ] for each 4×4 input
-    /// tile d of one sample, zero-padded by one pixel. Four tiles at a time.
+    /// V[ξ][ch][tile] (row stride `ld`, planes `planeStride(C, ld)` apart) = (Bᵀ·d·B)[ξ] for each 4×4
+    /// input tile d of one sample, zero-padded by one pixel. Four tiles at a time.
     static func transformInput(_ x: UnsafePointer<Float>, channels C: Int, h H: Int, w W: Int,
                                into v: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(H), Qt = tiles(W), R = paddedRow(W), plane = C * ld
-        // Padded rows: a[k] = x[k − 1] for 1 ≤ k ≤ W. Tile j reads a[2j …< 2j + 4].
-        let r0 = scratch, r1 = scratch + R, r2 = scratch + 2 * R, r3 = scratch + 3 * R
-        scratch.update(repeating: 0, count: 4 * R)
+        let Pt = tiles(H), Qt = tiles(W), R = paddedRow(W), plane = planeStride(rows: C, ld: ld)
+        // One zero-padded copy of the channel: padded row k holds x row k − 1 at columns 1 …< W + 1 and
+        // zeros around it (set once; each channel overwrites only the interior). Tile row ti reads padded
+        // rows 2ti …< 2ti + 4, tile column j columns 2j …< 2j + 4: each input row is copied once, not twice.
+        scratch.update(repeating: 0, count: paddedRows(H) * R)
         for ch in 0..<C {
             let src = x + ch * H * W
+            for ih in 0..<H { copyRow(src + ih * W, into: scratch + (ih + 1) * R + 1, count: W) }
             for ti in 0..<Pt {
-                @inline(__always) func fill(_ row: UnsafeMutablePointer<Float>, _ ih: Int) {
-                    if ih >= 0 && ih < H {
-                        (row + 1).update(from: src + ih * W, count: W)
-                    } else {
-                        (row + 1).update(repeating: 0, count: W)
-                    }
-                }
-                fill(r0, 2 * ti - 1)
-                fill(r1, 2 * ti)
-                fill(r2, 2 * ti + 1)
-                fill(r3, 2 * ti + 2)
+                let r0 = scratch + 2 * ti * R, r1 = r0 + R, r2 = r1 + R, r3 = r2 + R
                 let base = v + ch * ld + ti * Qt
                 var j = 0
                 while j < Qt {
@@ -145,11 +150,26 @@ enum Winograd {
         }
     }
 
+    /// Padded rows `transformInput` keeps for an image `h` high: a zero row above, and below enough zero
+    /// rows for the last tile row (one for an even h, two for an odd).
+    @inline(__always) static func paddedRows(_ h: Int) -> Int { 2 * tiles(h) + 2 }
+
+    /// dst[0 ..< count] = src[0 ..< count], eight at a time: rows are short (2 to 56 floats here), and a
+    /// call to memmove per row cost more than the copy.
+    @inline(__always) static func copyRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
+        var k = 0
+        while k + 8 <= count {
+            UnsafeMutableRawPointer(dst + k).storeBytes(of: load8(src + k), as: V8.self)
+            k += 8
+        }
+        while k < count { dst[k] = src[k]; k += 1 }
+    }
+
     /// y[o] (P × Q) = Aᵀ·m·A for every tile, from Mw[ξ][o][tile] (row stride `ld`, plane stride O·ld;
     /// the buffer needs `slack` floats past its end).
     static func transformOutput(_ m: UnsafePointer<Float>, channels O: Int, p P: Int, q Q: Int, ld: Int,
                                 into y: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(P), Qt = tiles(Q), plane = O * ld
+        let Pt = tiles(P), Qt = tiles(Q), plane = planeStride(rows: O, ld: ld)
         for oc in 0..<O {
             let dst = y + oc * P * Q
             for ti in 0..<Pt {
@@ -192,7 +212,7 @@ enum Winograd {
     /// Ŷ[ξ][o][tile] = (A·dy·Aᵀ)[ξ] for each 2×2 tile of dOut (zero beyond the edge).
     static func transformOutputGradient(_ dy: UnsafePointer<Float>, channels O: Int, p P: Int, q Q: Int,
                                         into yhat: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(P), Qt = tiles(Q), plane = O * ld, R = paddedRow(Q)
+        let Pt = tiles(P), Qt = tiles(Q), plane = planeStride(rows: O, ld: ld), R = paddedRow(Q)
         // Padded copies of the tile's two rows: r[k] = dy[row][k] for k < Q, zeros after.
         let r0 = scratch, r1 = scratch + R
         r0.update(repeating: 0, count: R)
