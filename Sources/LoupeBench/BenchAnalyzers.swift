@@ -75,7 +75,7 @@ extension Bench {
         @Option(help: "Total iterations.") var iterations = 1000
         @Option(help: "Repulsion: auto, bh or fft.") var method = "auto"
         @Option(help: "Barnes-Hut θ.") var theta = 0.5
-        @Option(help: "FFT: interpolation nodes per box and dimension.") var interpolationPoints = 3
+        @Option(help: "FFT: interpolation nodes per box and dimension.") var interpolationPoints = TSNE.Interpolation().points
         @Option(help: "FFT: largest box side.") var intervalWidth = 1.0
         @Option(help: "Threads.") var threads = 2
         @Option(help: "Seed.") var seed: UInt64 = 0

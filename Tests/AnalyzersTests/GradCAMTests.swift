@@ -111,6 +111,24 @@ import Testing
         #expect(GradCAM.attention(maps, regions: mask).energyInside[0].isNaN)
     }
 
+    /// A plateau whose values differ by a few ulps (as upsampled maps from two BLAS kernels do) points at
+    /// its first pixel whichever of them is largest; a real maximum 1e-3 above the plateau still wins.
+    @Test("the pointing game points at a plateau's first pixel, whatever its last-bit rounding")
+    func pointingGamePlateau() throws {
+        var maps = try GradCAM.compute(activations: Tensor(shape: [1, 1, 1, 1], value: 1), gradients: Tensor(shape: [1, 1, 1, 1], value: 1),
+                                       imageHeight: 4, imageWidth: 4)
+        // Object: the top-left pixel only. Plateau: pixels 0 (on the object) and 15 (off it).
+        let mask = ObjectRegions.mask((0..<16).map { $0 == 0 ? 1 : 0 }, count: 1, height: 4, width: 4)
+        for lastBit in [-1.0, 0, 1] {
+            maps.upsampled = [Double](repeating: 0.1, count: 16)
+            maps.upsampled[0] = 0.8
+            maps.upsampled[15] = 0.8 + lastBit * 4e-7   // relative 5e-7 from pixel 0: the same value
+            #expect(GradCAM.attention(maps, regions: mask).pointingHit[0] == 1, "last bit \(lastBit)")
+        }
+        maps.upsampled[15] = 0.8 * (1 + 1e-3)
+        #expect(GradCAM.attention(maps, regions: mask).pointingHit[0] == 0)
+    }
+
     @Test func severalEpochsMakeTheGridAndTheObjectCurve() throws {
         let folder = TestDumps.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

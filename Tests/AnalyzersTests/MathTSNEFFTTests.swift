@@ -105,7 +105,7 @@ struct MathTSNEFFTTests {
         let y = Self.clusteredMap(n: n, spread: 40, seed: 11)
         var five = TSNE.Interpolation()
         five.points = 5
-        let e3 = Self.repulsionErrors(y, n: n), e5 = Self.repulsionErrors(y, n: n, settings: five)
+        let e3 = Self.repulsionErrors(y, n: n, settings: .openTSNE), e5 = Self.repulsionErrors(y, n: n, settings: five)
         #expect(e3.grid.spacing == 1.0 / 3 && e5.grid.spacing == 1.0 / 5)
         #expect(e3.forces < 0.1 && e3.z < 0.02, "p = 3: forces \(e3.forces), Z \(e3.z)")
         #expect(e5.forces < 0.01 && e5.z < 2e-4, "p = 5: forces \(e5.forces), Z \(e5.z)")
@@ -140,7 +140,7 @@ struct MathTSNEFFTTests {
         let n = 200
         let y = MathSample.gaussian(2 * n, seed: 3, scale: 30).map { Double($0) }
         var forces = [Double](repeating: 0, count: 2 * n)
-        let grid = InterpolationGrid(settings: TSNE.Interpolation())
+        let grid = InterpolationGrid(settings: .openTSNE)
         for shift in [0.0, 0.3, -0.2] {
             let moved = y.map { $0 + shift }
             _ = moved.withUnsafeBufferPointer { yp in
@@ -159,6 +159,7 @@ struct MathTSNEFFTTests {
         var o = MathTSNETests.smallOptions(perplexity: 15, iterations: 300)
         let exact = try TSNE.fitExact(x, n: 300, d: 8, options: o)
         o.method = .fft
+        o.interpolation = .openTSNE
         let fft = try TSNE.fit(x, n: 300, d: 8, options: o)
         o.interpolation.points = 5
         let fine = try TSNE.fit(x, n: 300, d: 8, options: o)
