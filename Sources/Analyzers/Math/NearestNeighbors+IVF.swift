@@ -210,36 +210,47 @@ struct InvertedFile {
         for r in 0..<m { for l in 0..<c { out[r * c + l] = max(0, out[r * c + l] + an[r] + cn[l]) } }
     }
 
+    /// Squared distances of the n rows to the c centres, `centreBlock` rows at a time (one GEMM each):
+    /// `body(rows, distances)` gets row r of `rows` at distances + (r − rows.lowerBound)·c.
+    static func forEachCentreBlock(_ x: [Float], norms: [Float], n: Int, d: Int, centres: [Float], centreNorms: [Float], c: Int,
+                                   _ body: (_ rows: Range<Int>, _ distances: UnsafePointer<Float>) -> Void) {
+        var buffer = [Float](repeating: 0, count: min(n, centreBlock) * c)
+        x.withUnsafeBufferPointer { xp in
+            norms.withUnsafeBufferPointer { np in
+                centres.withUnsafeBufferPointer { cp in
+                    centreNorms.withUnsafeBufferPointer { cnp in
+                        buffer.withUnsafeMutableBufferPointer { bp in
+                            var lo = 0
+                            while lo < n {
+                                let hi = min(n, lo + centreBlock)
+                                centreDistances(xp.baseAddress! + lo * d, norms: np.baseAddress! + lo, m: hi - lo, d: d,
+                                                centres: cp.baseAddress!, centreNorms: cnp.baseAddress!, c: c, into: bp.baseAddress!)
+                                body(lo..<hi, UnsafePointer(bp.baseAddress!))
+                                lo = hi
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows per centre-distance GEMM: a 2,048 × c block of distances.
+    static let centreBlock = 2048
+
     /// Nearest centre of each row (lowest index on ties), by GEMM blocks.
     static func nearestCentre(_ x: [Float], norms: [Float], n: Int, d: Int, centres: [Float], c: Int, threads: Int) -> [Int32] {
         var labels = [Int32](repeating: 0, count: n)
         let cn = SquaredDistances.norms(centres, n: c, d: d)
-        let block = 2048
-        var buffer = [Float](repeating: 0, count: min(n, block) * c)
-        x.withUnsafeBufferPointer { xp in
-            norms.withUnsafeBufferPointer { np in
-                centres.withUnsafeBufferPointer { cp in
-                    cn.withUnsafeBufferPointer { cnp in
-                        buffer.withUnsafeMutableBufferPointer { bp in
-                            labels.withUnsafeMutableBufferPointer { lp in
-                                let bb = bp.baseAddress!, lb = lp.baseAddress!
-                                var lo = 0
-                                while lo < n {
-                                    let hi = min(n, lo + block)
-                                    centreDistances(xp.baseAddress! + lo * d, norms: np.baseAddress! + lo, m: hi - lo, d: d,
-                                                    centres: cp.baseAddress!, centreNorms: cnp.baseAddress!, c: c, into: bb)
-                                    Parallel.chunks(hi - lo, chunks: 4 * threads, threads: threads) { _, local in
-                                        for r in local {
-                                            let row = bb + r * c
-                                            var best = 0, bestD = row[0]
-                                            for l in 1..<c where row[l] < bestD { best = l; bestD = row[l] }
-                                            lb[lo + r] = Int32(best)
-                                        }
-                                    }
-                                    lo = hi
-                                }
-                            }
-                        }
+        labels.withUnsafeMutableBufferPointer { lp in
+            let lb = lp.baseAddress!
+            forEachCentreBlock(x, norms: norms, n: n, d: d, centres: centres, centreNorms: cn, c: c) { rows, distances in
+                Parallel.chunks(rows.count, chunks: 4 * threads, threads: threads) { _, local in
+                    for r in local {
+                        let row = distances + r * c
+                        var best = 0, bestD = row[0]
+                        for l in 1..<c where row[l] < bestD { best = l; bestD = row[l] }
+                        lb[rows.lowerBound + r] = Int32(best)
                     }
                 }
             }
@@ -347,45 +358,28 @@ struct InvertedFile {
         var lists = [Int32](repeating: 0, count: n * probes)
         var extra: [[Int32]] = Array(repeating: [], count: 0)  // rows whose cells hold ≤ k rows: (row, cells…)
         let extraLock = NSLock()
-        let block = 2048
-        var cd = [Float](repeating: 0, count: min(n, block) * c)
-        rows.withUnsafeBufferPointer { xp in
-            norms.withUnsafeBufferPointer { np in
-                centres.withUnsafeBufferPointer { cp in
-                    centreNorms.withUnsafeBufferPointer { cnp in
-                        cd.withUnsafeMutableBufferPointer { cdp in
-                            lists.withUnsafeMutableBufferPointer { lp in
-                                let cdb = cdp.baseAddress!, lb = lp.baseAddress!
-                                var lo = 0
-                                while lo < n {
-                                    let hi = min(n, lo + block)
-                                    Self.centreDistances(xp.baseAddress! + lo * d, norms: np.baseAddress! + lo, m: hi - lo, d: d,
-                                                         centres: cp.baseAddress!, centreNorms: cnp.baseAddress!, c: c, into: cdb)
-                                    Parallel.chunks(hi - lo, chunks: 4 * threads, threads: threads) { _, local in
-                                        var scratch = [Float](repeating: 0, count: probes)
-                                        for r in local {
-                                            let row = cdb + r * c, out = lb + (lo + r) * probes
-                                            scratch.withUnsafeMutableBufferPointer { sp in
-                                                TopK.select(UnsafePointer(row), count: c, skip: -1, k: probes, indices: out,
-                                                            distances: sp.baseAddress!)
-                                            }
-                                            var held = 0
-                                            for e in 0..<probes { held += cellStart[Int(out[e]) + 1] - cellStart[Int(out[e])] }
-                                            if held <= k {
-                                                // Rare: tiny cells. Take further cells in order until k others are held.
-                                                let ranked = Self.rankCells(row, c: c)
-                                                var more: [Int32] = [Int32(lo + r)]
-                                                for cell in ranked.dropFirst(probes) where held <= k {
-                                                    held += cellStart[Int(cell) + 1] - cellStart[Int(cell)]
-                                                    more.append(cell)
-                                                }
-                                                extraLock.lock(); extra.append(more); extraLock.unlock()
-                                            }
-                                        }
-                                    }
-                                    lo = hi
-                                }
+        lists.withUnsafeMutableBufferPointer { lp in
+            let lb = lp.baseAddress!
+            Self.forEachCentreBlock(rows, norms: norms, n: n, d: d, centres: centres, centreNorms: centreNorms, c: c) { block, distances in
+                let lo = block.lowerBound
+                Parallel.chunks(block.count, chunks: 4 * threads, threads: threads) { _, local in
+                    var scratch = [Float](repeating: 0, count: probes)
+                    for r in local {
+                        let row = distances + r * c, out = lb + (lo + r) * probes
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            TopK.select(row, count: c, skip: -1, k: probes, indices: out, distances: sp.baseAddress!)
+                        }
+                        var held = 0
+                        for e in 0..<probes { held += cellStart[Int(out[e]) + 1] - cellStart[Int(out[e])] }
+                        if held <= k {
+                            // Rare: tiny cells. Take further cells in order until k others are held.
+                            let ranked = Self.rankCells(row, c: c)
+                            var more: [Int32] = [Int32(lo + r)]
+                            for cell in ranked.dropFirst(probes) where held <= k {
+                                held += cellStart[Int(cell) + 1] - cellStart[Int(cell)]
+                                more.append(cell)
                             }
+                            extraLock.lock(); extra.append(more); extraLock.unlock()
                         }
                     }
                 }
