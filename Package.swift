@@ -29,7 +29,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCairo", providers: [.apt(["libcairo2-dev"])]),
         .target(name: "LoupeCore", dependencies: ["CHDF5", "COpenBLAS", "CPNG", "CTurboJPEG"], swiftSettings: v5),
-        .target(name: "Train", dependencies: ["LoupeCore"], swiftSettings: v5),
+        // Loupe's own C kernels (not a library door): SSE2, AVX2 and AVX-512 variants of the hot loops
+        // in one binary, chosen once from cpuid, since Swift compiles a function for one target only.
+        .target(name: "CKernels"),
+        .target(name: "Train", dependencies: ["LoupeCore", "CKernels"], swiftSettings: v5),
         .target(name: "Probe", dependencies: ["Train", "LoupeCore"], swiftSettings: v5),
         .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: v5),
         .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
@@ -55,7 +58,7 @@ let package = Package(
         // Helpers the test targets share (running a program, temporary folders, safetensors bytes).
         .target(name: "LoupeTestSupport", path: "Tests/LoupeTestSupport", swiftSettings: v5),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "LoupeCore", "LoupeTestSupport"], exclude: ["Fixtures"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "CKernels", "LoupeCore", "LoupeTestSupport"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),

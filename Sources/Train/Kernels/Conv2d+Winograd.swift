@@ -39,17 +39,15 @@ extension Conv2d {
             var s = samples.lowerBound
             while s < samples.upperBound {
                 let count = min(m, samples.upperBound - s)
-                for j in 0..<count {
-                    Winograd.transformInput(x + (s + j) * plane, channels: C, h: g.h, w: g.w, into: vs[t] + j * T, ld: ld, scratch: rows[t])
-                }
+                Winograd.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
+                                        into: vs[t], ld: ld, scratch: rows[t])
                 for xi in 0..<16 {
                     BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
                                b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: 0,
                                c: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldc: ld)
                 }
-                for j in 0..<count {
-                    Winograd.transformOutput(ms[t] + j * T, channels: O, p: g.p, q: g.q, ld: ld, into: out + (s + j) * outPlane)
-                }
+                Winograd.transformOutput(ms[t], samples: count, channels: O, p: g.p, q: g.q, ld: ld,
+                                         into: out + s * outPlane, sampleStride: outPlane, scratch: rows[t])
                 s += count
             }
         }
@@ -80,26 +78,21 @@ extension Conv2d {
                 let count = min(m, samples.upperBound - s)
                 if let dx {
                     // The same convolution on dOut with the flipped, transposed filters.
-                    for j in 0..<count {
-                        Winograd.transformInput(dy + (s + j) * outPlane, channels: O, h: g.p, w: g.q, into: vs[t] + j * T,
-                                                ld: ld, scratch: rows[t])
-                    }
+                    Winograd.transformInput(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O, h: g.p, w: g.q,
+                                            into: vs[t], ld: ld, scratch: rows[t])
                     for xi in 0..<16 {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
                                    a: u + Winograd.flippedPosition(xi) * O * C, lda: C, b: vs[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldb: ld,
                                    beta: 0, c: ms[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldc: ld)
                     }
-                    for j in 0..<count {
-                        Winograd.transformOutput(ms[t] + j * T, channels: C, p: g.h, q: g.w, ld: ld, into: dx + (s + j) * plane)
-                    }
+                    Winograd.transformOutput(ms[t], samples: count, channels: C, p: g.h, q: g.w, ld: ld,
+                                             into: dx + s * plane, sampleStride: plane, scratch: rows[t])
                 }
                 if dw != nil {
-                    for j in 0..<count {
-                        Winograd.transformInput(x + (s + j) * plane, channels: C, h: g.h, w: g.w, into: vs[t] + j * T,
-                                                ld: ld, scratch: rows[t])
-                        Winograd.transformOutputGradient(dy + (s + j) * outPlane, channels: O, p: g.p, q: g.q,
-                                                         into: ms[t] + j * T, ld: ld, scratch: rows[t])
-                    }
+                    Winograd.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
+                                            into: vs[t], ld: ld, scratch: rows[t])
+                    Winograd.transformOutputGradient(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O,
+                                                     p: g.p, q: g.q, into: ms[t], ld: ld, scratch: rows[t])
                     for xi in 0..<16 {
                         BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
                                    lda: ld, b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)

@@ -60,9 +60,9 @@ extension Conv2d {
         while s < N {
             let count = min(G, N - s), ld = count * T, s0 = s
             Parallel.run(parts) { t in
-                for j in Parallel.slice(t, of: parts, count: count) {
-                    Winograd.transformInput(x + (s0 + j) * plane, channels: Ci, h: H, w: W, into: v + j * T, ld: ld, scratch: rows[t])
-                }
+                let js = Parallel.slice(t, of: parts, count: count)
+                Winograd.transformInput(x + (s0 + js.lowerBound) * plane, samples: js.count, sampleStride: plane, channels: Ci,
+                                        h: H, w: W, into: v + js.lowerBound * T, ld: ld, scratch: rows[t])
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: 16) {
@@ -73,9 +73,9 @@ extension Conv2d {
                 }
             }
             Parallel.run(parts) { t in
-                for j in Parallel.slice(t, of: parts, count: count) {
-                    Winograd.transformOutput(mw + j * T, channels: Co, p: H, q: W, ld: ld, into: out + (s0 + j) * outPlane)
-                }
+                let js = Parallel.slice(t, of: parts, count: count)
+                Winograd.transformOutput(mw + js.lowerBound * T, samples: js.count, channels: Co, p: H, q: W, ld: ld,
+                                         into: out + (s0 + js.lowerBound) * outPlane, sampleStride: outPlane, scratch: rows[t])
             }
             s += count
         }
@@ -103,11 +103,11 @@ extension Conv2d {
         while s < g.n {
             let count = min(G, g.n - s), ld = count * T, s0 = s
             Parallel.run(parts) { t in
-                for j in Parallel.slice(t, of: parts, count: count) {
-                    Winograd.transformInput(x + (s0 + j) * plane, channels: C, h: g.h, w: g.w, into: v + j * T, ld: ld, scratch: rows[t])
-                    Winograd.transformOutputGradient(dy + (s0 + j) * outPlane, channels: O, p: g.p, q: g.q, into: mw + j * T,
-                                                     ld: ld, scratch: rows[t])
-                }
+                let js = Parallel.slice(t, of: parts, count: count)
+                Winograd.transformInput(x + (s0 + js.lowerBound) * plane, samples: js.count, sampleStride: plane, channels: C,
+                                        h: g.h, w: g.w, into: v + js.lowerBound * T, ld: ld, scratch: rows[t])
+                Winograd.transformOutputGradient(dy + (s0 + js.lowerBound) * outPlane, samples: js.count, sampleStride: outPlane,
+                                                 channels: O, p: g.p, q: g.q, into: mw + js.lowerBound * T, ld: ld, scratch: rows[t])
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: 16) {

@@ -15,7 +15,9 @@
 //   Mw   (16, O, ld)          products U[ξ]·V[ξ] before the output transform
 //   Ŷ    (16, O, ld)          transformed output-gradient tiles (A dy Aᵀ)
 //   Z    (16, O, C)           Σ over tiles of Ŷ[ξ]·V[ξ]ᵀ, before Gᵀ·Z·G
-//   scratch ((2·Pt + 2) × (2·Qt + 16))   per-thread zero-padded copy of one channel
+//   scratch (scratchCount)    per-thread rows of the C transforms (CKernels.h)
+
+import CKernels
 
 enum Winograd {
     @inline(__always) static func tiles(_ n: Int) -> Int { (n + 1) / 2 }
@@ -71,9 +73,6 @@ enum Winograd {
         }
     }
 
-    // SSE (the default x86-64 target) has 16 four-float registers: blocks of 4 tiles keep every value
-    // of a transform in a register.
-    typealias V4 = SIMD4<Float>
     typealias V8 = SIMD8<Float>
 
     /// The distance between two ξ planes of a (16, rows, ld) tile buffer: rows·ld rounded up to 64 past a
@@ -88,163 +87,42 @@ enum Winograd {
     /// Floats to allocate for a (16, rows, ld) tile buffer of any ld up to `ld`, slack included.
     static func bufferCount(rows: Int, ld: Int) -> Int { 16 * (rows * ld + 1024) + slack }
 
-    /// Floats of per-thread scratch the transforms need for images `h` × `w`.
-    static func scratchCount(height h: Int, width w: Int) -> Int { paddedRows(h) * paddedRow(w) }
-
-    /// Floats to allocate beyond a tile buffer: block loads may read up to 3 tiles past the end.
+    /// Floats to allocate beyond a tile buffer.
     static let slack = 16
 
-    /// A padded row holds one zero, the W values, then zeros: room for 8-wide loads at 2j + 2.
-    @inline(__always) static func paddedRow(_ w: Int) -> Int { 2 * tiles(w) + 16 }
+    /// Floats of per-thread scratch the transforms need for maps of up to `h` × `w`.
+    static func scratchCount(height h: Int, width w: Int) -> Int { loupe_winograd_scratch_floats(h, w) }
+
+    // The three map transforms are C (CKernels), compiled for SSE2, AVX2 and AVX-512 and chosen from
+    // cpuid: as Swift SIMD code built for baseline x86-64 they spilled and ran 4 floats at a time, and
+    // took a fifth of a ResNet-18 step at 64 px. Each takes `samples` consecutive samples whose tiles sit
+    // side by side (column s·T + tile).
+
+    /// V[ξ][ch][s·T + tile] (row stride `ld`, planes `planeStride(C, ld)` apart) = (Bᵀ·d·B)[ξ] for each
+    /// 4×4 input tile d of each sample, zero-padded by one pixel; sample s at x + s·sampleStride.
+    static func transformInput(_ x: UnsafePointer<Float>, samples: Int, sampleStride: Int, channels C: Int, h H: Int, w W: Int,
+                               into v: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
+        guard samples > 0 else { return }
+        loupe_winograd_input(x, samples, sampleStride, C, H, W, v, ld, planeStride(rows: C, ld: ld), scratch)
+    }
+
+    /// y[s][o] (P × Q, sample s at y + s·sampleStride) = Aᵀ·m·A for every tile, from Mw[ξ][o][s·T + tile]
+    /// (row stride `ld`, planes `planeStride(O, ld)` apart).
+    static func transformOutput(_ m: UnsafePointer<Float>, samples: Int, channels O: Int, p P: Int, q Q: Int, ld: Int,
+                                into y: UnsafeMutablePointer<Float>, sampleStride: Int, scratch: UnsafeMutablePointer<Float>) {
+        guard samples > 0 else { return }
+        loupe_winograd_output(m, samples, O, P, Q, ld, planeStride(rows: O, ld: ld), y, sampleStride, scratch)
+    }
+
+    /// Ŷ[ξ][o][s·T + tile] = (A·dy·Aᵀ)[ξ] for each 2×2 tile of dOut (zero beyond the edge).
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, samples: Int, sampleStride: Int, channels O: Int,
+                                        p P: Int, q Q: Int, into yhat: UnsafeMutablePointer<Float>, ld: Int,
+                                        scratch: UnsafeMutablePointer<Float>) {
+        guard samples > 0 else { return }
+        loupe_winograd_output_gradient(dy, samples, sampleStride, O, P, Q, yhat, ld, planeStride(rows: O, ld: ld), scratch)
+    }
 
     @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
-    @inline(__always) static func load4(_ p: UnsafePointer<Float>) -> V4 { UnsafeRawPointer(p).loadUnaligned(as: V4.self) }
-
-    /// Stores the first `count` (≤ 4) lanes.
-    @inline(__always) static func store(_ v: V4, _ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= 4 {
-            UnsafeMutableRawPointer(p).storeBytes(of: v, as: V4.self)
-        } else {
-            for i in 0..<count { p[i] = v[i] }
-        }
-    }
-
-    /// V[ξ][ch][tile] (row stride `ld`, planes `planeStride(C, ld)` apart) = (Bᵀ·d·B)[ξ] for each 4×4
-    /// input tile d of one sample, zero-padded by one pixel. Four tiles at a time.
-    static func transformInput(_ x: UnsafePointer<Float>, channels C: Int, h H: Int, w W: Int,
-                               into v: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(H), Qt = tiles(W), R = paddedRow(W), plane = planeStride(rows: C, ld: ld)
-        // One zero-padded copy of the channel: padded row k holds x row k − 1 at columns 1 …< W + 1 and
-        // zeros around it (set once; each channel overwrites only the interior). Tile row ti reads padded
-        // rows 2ti …< 2ti + 4, tile column j columns 2j …< 2j + 4: each input row is copied once, not twice.
-        scratch.update(repeating: 0, count: paddedRows(H) * R)
-        for ch in 0..<C {
-            let src = x + ch * H * W
-            for ih in 0..<H { copyRow(src + ih * W, into: scratch + (ih + 1) * R + 1, count: W) }
-            for ti in 0..<Pt {
-                let r0 = scratch + 2 * ti * R, r1 = r0 + R, r2 = r1 + R, r3 = r2 + R
-                let base = v + ch * ld + ti * Qt
-                var j = 0
-                while j < Qt {
-                    let count = min(4, Qt - j)
-                    // Bᵀ on columns of a row-combined 8-wide run t (at 2j) and t1 (at 2j + 2):
-                    // with e/o its even/odd entries, (e − e′, o + e′, e′ − o, o − o′).
-                    @inline(__always) func columns(_ k: Int, _ t: V8, _ t1: V8) {
-                        let te = t.evenHalf, to = t.oddHalf, te1 = t1.evenHalf, to1 = t1.oddHalf
-                        let out = base + (4 * k) * plane + j
-                        store(te - te1, out, count: count)
-                        store(to + te1, out + plane, count: count)
-                        store(te1 - to, out + 2 * plane, count: count)
-                        store(to - to1, out + 3 * plane, count: count)
-                    }
-                    // Bᵀ on rows: k0 = r0 − r2, k1 = r1 + r2, k2 = r2 − r1, k3 = r1 − r3.
-                    let a1 = load8(r1 + 2 * j), b1 = load8(r1 + 2 * j + 2)
-                    let a2 = load8(r2 + 2 * j), b2 = load8(r2 + 2 * j + 2)
-                    columns(1, a1 + a2, b1 + b2)
-                    columns(2, a2 - a1, b2 - b1)
-                    columns(0, load8(r0 + 2 * j) - a2, load8(r0 + 2 * j + 2) - b2)
-                    columns(3, a1 - load8(r3 + 2 * j), b1 - load8(r3 + 2 * j + 2))
-                    j += 4
-                }
-            }
-        }
-    }
-
-    /// Padded rows `transformInput` keeps for an image `h` high: a zero row above, and below enough zero
-    /// rows for the last tile row (one for an even h, two for an odd).
-    @inline(__always) static func paddedRows(_ h: Int) -> Int { 2 * tiles(h) + 2 }
-
-    /// dst[0 ..< count] = src[0 ..< count], eight at a time: rows are short (2 to 56 floats here), and a
-    /// call to memmove per row cost more than the copy.
-    @inline(__always) static func copyRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
-        var k = 0
-        while k + 8 <= count {
-            UnsafeMutableRawPointer(dst + k).storeBytes(of: load8(src + k), as: V8.self)
-            k += 8
-        }
-        while k < count { dst[k] = src[k]; k += 1 }
-    }
-
-    /// y[o] (P × Q) = Aᵀ·m·A for every tile, from Mw[ξ][o][tile] (row stride `ld`, plane stride O·ld;
-    /// the buffer needs `slack` floats past its end).
-    static func transformOutput(_ m: UnsafePointer<Float>, channels O: Int, p P: Int, q Q: Int, ld: Int,
-                                into y: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(P), Qt = tiles(Q), plane = planeStride(rows: O, ld: ld)
-        for oc in 0..<O {
-            let dst = y + oc * P * Q
-            for ti in 0..<Pt {
-                let base = m + oc * ld + ti * Qt
-                let row0 = dst + 2 * ti * Q
-                let row1: UnsafeMutablePointer<Float>? = 2 * ti + 1 < P ? row0 + Q : nil
-                var j = 0
-                while j < Qt {
-                    let p = base + j
-                    // Aᵀ on rows, per column b: a_b = m_b + m_{4+b} + m_{8+b}, c_b = m_{4+b} − m_{8+b} − m_{12+b}.
-                    @inline(__always) func rows(_ b: Int) -> (V4, V4) {
-                        let m1 = load4(p + (4 + b) * plane), m2 = load4(p + (8 + b) * plane)
-                        return (load4(p + b * plane) + m1 + m2, m1 - m2 - load4(p + (12 + b) * plane))
-                    }
-                    let (a0, c0) = rows(0), (a1, c1) = rows(1), (a2, c2) = rows(2), (a3, c3) = rows(3)
-                    // Aᵀ on columns: (x0 + x1 + x2, x1 − x2 − x3).
-                    writeInterleaved(a0 + a1 + a2, a1 - a2 - a3, into: row0, from: 2 * j, width: Q)
-                    if let row1 { writeInterleaved(c0 + c1 + c2, c1 - c2 - c3, into: row1, from: 2 * j, width: Q) }
-                    j += 4
-                }
-            }
-        }
-    }
-
-    /// row[start + 2i] = even[i], row[start + 2i + 1] = odd[i], within `width`.
-    @inline(__always)
-    static func writeInterleaved(_ even: V4, _ odd: V4, into row: UnsafeMutablePointer<Float>, from start: Int, width: Int) {
-        if start + 8 <= width {
-            let v = V8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
-            UnsafeMutableRawPointer(row + start).storeBytes(of: v, as: V8.self)
-        } else {
-            for i in 0..<4 {
-                let c = start + 2 * i
-                if c < width { row[c] = even[i] }
-                if c + 1 < width { row[c + 1] = odd[i] }
-            }
-        }
-    }
-
-    /// Ŷ[ξ][o][tile] = (A·dy·Aᵀ)[ξ] for each 2×2 tile of dOut (zero beyond the edge).
-    static func transformOutputGradient(_ dy: UnsafePointer<Float>, channels O: Int, p P: Int, q Q: Int,
-                                        into yhat: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
-        let Pt = tiles(P), Qt = tiles(Q), plane = planeStride(rows: O, ld: ld), R = paddedRow(Q)
-        // Padded copies of the tile's two rows: r[k] = dy[row][k] for k < Q, zeros after.
-        let r0 = scratch, r1 = scratch + R
-        r0.update(repeating: 0, count: R)
-        r1.update(repeating: 0, count: R)
-        for oc in 0..<O {
-            let src = dy + oc * P * Q
-            for ti in 0..<Pt {
-                r0.update(from: src + 2 * ti * Q, count: Q)
-                if 2 * ti + 1 < P { r1.update(from: src + (2 * ti + 1) * Q, count: Q) } else { r1.update(repeating: 0, count: Q) }
-                let base = yhat + oc * ld + ti * Qt
-                var j = 0
-                while j < Qt {
-                    let top = load8(r0 + 2 * j), bottom = load8(r1 + 2 * j)
-                    let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
-                    let count = min(4, Qt - j)
-                    // Rows of A·dy: (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); columns likewise.
-                    @inline(__always) func put(_ k: Int, _ p: V4, _ q: V4) {
-                        let out = base + (4 * k) * plane + j
-                        store(p, out, count: count)
-                        store(p + q, out + plane, count: count)
-                        store(p - q, out + 2 * plane, count: count)
-                        store(-q, out + 3 * plane, count: count)
-                    }
-                    put(0, a, b)
-                    put(1, a + c, b + d)
-                    put(2, a - c, b - d)
-                    put(3, -c, -d)
-                    j += 4
-                }
-            }
-        }
-    }
 
     /// dW[o, c] += Gᵀ·Z·G with Z[a][b] = z[(4a + b)·O·C + o·C + c], for the filters `indices` (default: all O·C).
     /// - Complexity: O(O·C), eight filters per step.

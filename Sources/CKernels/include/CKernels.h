@@ -1,0 +1,67 @@
+// CKernels: Loupe's own C kernels, compiled for several x86-64 instruction sets and chosen once at run
+// time from cpuid. Swift has no per-function target attribute, so a binary built for baseline x86-64
+// (SSE2) would otherwise run its hand-written loops four floats at a time on an AVX-512 machine.
+// This is not a door to a C library: it links nothing, and every function is plain arithmetic on
+// caller-owned buffers.
+//
+// Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
+// consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
+// Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
+//   x     (samples, C, H, W)        sample s at x + s·sampleStride
+//   V     (16, C, ld)               plane ξ at v + ξ·plane, row c at + c·ld
+//   M, Ŷ  (16, O, ld)               likewise
+//   y     (samples, O, P, Q)        sample s at y + s·sampleStride
+#ifndef LOUPE_CKERNELS_H
+#define LOUPE_CKERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels of the kernel variants, lowest first.
+typedef enum {
+    LOUPE_ISA_SSE2 = 0,     ///< baseline x86-64 (and every non-x86 machine: portable C)
+    LOUPE_ISA_AVX2 = 1,     ///< AVX2 + FMA (Haswell, Zen)
+    LOUPE_ISA_AVX512 = 2,   ///< AVX-512 F (Skylake-SP and later Xeons, Zen 4)
+} loupe_isa;
+
+/// The highest level this CPU and operating system support.
+loupe_isa loupe_isa_supported(void);
+/// The level the kernels run at: the supported one, or lower when the environment sets
+/// LOUPE_ISA=sse2|avx2|avx512f (benchmarks measure what the wider variants buy).
+loupe_isa loupe_isa_active(void);
+/// "sse2", "avx2+fma" or "avx512f".
+const char *loupe_isa_name(loupe_isa level);
+
+/// Floats of scratch each Winograd transform call needs for maps of up to `h` × `w`.
+size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w);
+
+/// V[ξ][c][s·T + tile] = (Bᵀ·d·B)[ξ] for each 4×4 tile d of each sample, zero-padded by one pixel.
+void loupe_winograd_input(const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                          ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+
+/// y[s][o] (p × q) = Aᵀ·m·A for each tile, from M[ξ][o][s·T + tile].
+void loupe_winograd_output(const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                           ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch);
+
+/// Ŷ[ξ][o][s·T + tile] = (A·dy·Aᵀ)[ξ] for each 2×2 tile of dy (zero beyond the edge).
+void loupe_winograd_output_gradient(const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                                    ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+
+/// The same transforms at a given level (tests compare every level this CPU has against a reference);
+/// a level above loupe_isa_supported() runs the supported one.
+void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                             ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+void loupe_winograd_output_at(loupe_isa level, const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                              ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch);
+void loupe_winograd_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                       ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld,
+                                       ptrdiff_t plane, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,177 @@
+// One instruction-set variant of the Winograd transforms; winograd.c includes this file once per
+// level with VARIANT (name suffix) and VL (floats per vector) defined, inside a
+// `#pragma clang attribute push(target(...))`, so the same source compiles to SSE2, AVX2 and AVX-512.
+//
+// Every transform runs in two passes per channel over a block of samples: a gather pass that walks the
+// image rows (short, 2 to 56 floats here) and writes per-tile values into scratch rows, and a combine
+// pass that runs over the block's tile columns (s·T + tile) with full-width vectors. Vectorising over
+// the columns of one image row, as a single pass must, leaves most lanes idle on small maps: a 16 × 16
+// map has 8 tile columns, a 2 × 2 map one. Shapes as in CKernels.h; D (16, n) or Y (4, n) scratch rows
+// for n = block samples · T columns.
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, VARIANT)
+#define VF CAT(vf, VARIANT)
+
+typedef float VF __attribute__((ext_vector_type(VL)));
+
+#define LOADV(p) ({ VF v_; __builtin_memcpy(&v_, (p), sizeof(VF)); v_; })
+#define STOREV(p, x) do { VF t_ = (x); __builtin_memcpy((p), &t_, sizeof(VF)); } while (0)
+
+/// Samples per block: about `WINOGRAD_BLOCK` columns, whole samples.
+static inline ptrdiff_t FN(block_samples)(ptrdiff_t tiles) {
+    ptrdiff_t bs = WINOGRAD_BLOCK / tiles;
+    return bs < 1 ? 1 : bs;
+}
+
+void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
+                        ptrdiff_t H, ptrdiff_t W, float *restrict v, ptrdiff_t ld, ptrdiff_t plane,
+                        float *restrict scratch) {
+    const ptrdiff_t Pt = (H + 1) / 2, Qt = (W + 1) / 2, T = Pt * Qt, R = 2 * Qt + 2;
+    const ptrdiff_t bs = FN(block_samples)(T);
+    float *restrict row = scratch, *restrict d = scratch + WINOGRAD_ROW_FLOATS(W);
+    for (ptrdiff_t s0 = 0; s0 < samples; s0 += bs) {
+        const ptrdiff_t s1 = s0 + bs < samples ? s0 + bs : samples, n = (s1 - s0) * T;
+        for (ptrdiff_t c = 0; c < C; c++) {
+            // Gather: column combinations (Bᵀ on the columns) of every zero-padded row r, stored for
+            // the one or two tile rows that contain it (tile row ti reads padded rows 2ti …< 2ti + 4).
+            for (ptrdiff_t s = s0; s < s1; s++) {
+                const float *src = x + s * stride + c * H * W;
+                float *base = d + (s - s0) * T;
+                for (ptrdiff_t r = 0; r < 2 * Pt + 2; r++) {
+                    __builtin_memset(row, 0, (size_t)R * sizeof(float));
+                    if (r >= 1 && r <= H) __builtin_memcpy(row + 1, src + (r - 1) * W, (size_t)W * sizeof(float));
+                    float *first = (r / 2 < Pt) ? base + (4 * (r % 2)) * n + (r / 2) * Qt : 0;
+                    float *second = (r >= 2 && r / 2 - 1 < Pt) ? base + (4 * (r % 2 + 2)) * n + (r / 2 - 1) * Qt : 0;
+                    // c0 = p0 − p2, c1 = p1 + p2, c2 = p2 − p1, c3 = p1 − p3 for p = row[2j …< 2j + 4].
+#define ROW_COMBINATIONS(dst)                                                                                \
+                    for (ptrdiff_t j = 0; j < Qt; j++) {                                                      \
+                        const float p0 = row[2 * j], p1 = row[2 * j + 1], p2 = row[2 * j + 2], p3 = row[2 * j + 3]; \
+                        dst[j] = p0 - p2; dst[n + j] = p1 + p2; dst[2 * n + j] = p2 - p1; dst[3 * n + j] = p1 - p3; \
+                    }
+                    if (first) ROW_COMBINATIONS(first)
+                    if (second) ROW_COMBINATIONS(second)
+#undef ROW_COMBINATIONS
+                }
+            }
+            // Combine: Bᵀ on the rows, k0 = d0 − d2, k1 = d1 + d2, k2 = d2 − d1, k3 = d1 − d3.
+            float *out = v + s0 * T + c * ld;
+            for (ptrdiff_t b = 0; b < 4; b++) {
+                const float *d0 = d + b * n, *d1 = d + (4 + b) * n, *d2 = d + (8 + b) * n, *d3 = d + (12 + b) * n;
+                float *o0 = out + b * plane, *o1 = out + (4 + b) * plane, *o2 = out + (8 + b) * plane, *o3 = out + (12 + b) * plane;
+                ptrdiff_t k = 0;
+                for (; k + VL <= n; k += VL) {
+                    const VF a0 = LOADV(d0 + k), a1 = LOADV(d1 + k), a2 = LOADV(d2 + k), a3 = LOADV(d3 + k);
+                    STOREV(o0 + k, a0 - a2); STOREV(o1 + k, a1 + a2); STOREV(o2 + k, a2 - a1); STOREV(o3 + k, a1 - a3);
+                }
+                for (; k < n; k++) {
+                    o0[k] = d0[k] - d2[k]; o1[k] = d1[k] + d2[k]; o2[k] = d2[k] - d1[k]; o3[k] = d1[k] - d3[k];
+                }
+            }
+        }
+    }
+}
+
+void FN(winograd_output)(const float *restrict m, ptrdiff_t samples, ptrdiff_t C, ptrdiff_t P, ptrdiff_t Q,
+                         ptrdiff_t ld, ptrdiff_t plane, float *restrict y, ptrdiff_t stride, float *restrict scratch) {
+    const ptrdiff_t Pt = (P + 1) / 2, Qt = (Q + 1) / 2, T = Pt * Qt;
+    const ptrdiff_t bs = FN(block_samples)(T);
+    for (ptrdiff_t s0 = 0; s0 < samples; s0 += bs) {
+        const ptrdiff_t s1 = s0 + bs < samples ? s0 + bs : samples, n = (s1 - s0) * T;
+        float *y00 = scratch, *y01 = scratch + n, *y10 = scratch + 2 * n, *y11 = scratch + 3 * n;
+        for (ptrdiff_t c = 0; c < C; c++) {
+            // Combine: Aᵀ on the rows (a_b = m_b + m_4+b + m_8+b, c_b = m_4+b − m_8+b − m_12+b), then on
+            // the columns, (x0 + x1 + x2, x1 − x2 − x3).
+            const float *in = m + s0 * T + c * ld;
+#define OUTPUT_TILE(TYPE, LOAD, k, STORE)                                                                          \
+            {                                                                                                       \
+                TYPE a[4], e[4];                                                                                    \
+                for (int b = 0; b < 4; b++) {                                                                       \
+                    const TYPE m0 = LOAD(in + b * plane + k), m1 = LOAD(in + (4 + b) * plane + k);                  \
+                    const TYPE m2 = LOAD(in + (8 + b) * plane + k), m3 = LOAD(in + (12 + b) * plane + k);           \
+                    a[b] = m0 + m1 + m2; e[b] = m1 - m2 - m3;                                                       \
+                }                                                                                                   \
+                STORE(y00 + k, a[0] + a[1] + a[2]); STORE(y01 + k, a[1] - a[2] - a[3]);                             \
+                STORE(y10 + k, e[0] + e[1] + e[2]); STORE(y11 + k, e[1] - e[2] - e[3]);                             \
+            }
+#define SCALAR_LOAD(p) (*(p))
+#define SCALAR_STORE(p, x) (*(p) = (x))
+            ptrdiff_t k = 0;
+            for (; k + VL <= n; k += VL) OUTPUT_TILE(VF, LOADV, k, STOREV)
+            for (; k < n; k++) OUTPUT_TILE(float, SCALAR_LOAD, k, SCALAR_STORE)
+            // Scatter the 2 × 2 tiles into the map, within P × Q.
+            for (ptrdiff_t s = s0; s < s1; s++) {
+                float *dst = y + s * stride + c * P * Q;
+                const ptrdiff_t t0 = (s - s0) * T;
+                for (ptrdiff_t ti = 0; ti < Pt; ti++) {
+                    const ptrdiff_t t = t0 + ti * Qt;
+                    float *r0 = dst + 2 * ti * Q, *r1 = r0 + Q;
+                    const ptrdiff_t full = Q / 2;
+                    for (ptrdiff_t j = 0; j < full; j++) { r0[2 * j] = y00[t + j]; r0[2 * j + 1] = y01[t + j]; }
+                    if (Q % 2) r0[2 * full] = y00[t + full];
+                    if (2 * ti + 1 < P) {
+                        for (ptrdiff_t j = 0; j < full; j++) { r1[2 * j] = y10[t + j]; r1[2 * j + 1] = y11[t + j]; }
+                        if (Q % 2) r1[2 * full] = y10[t + full];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void FN(winograd_output_gradient)(const float *restrict dy, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
+                                  ptrdiff_t P, ptrdiff_t Q, float *restrict yhat, ptrdiff_t ld, ptrdiff_t plane,
+                                  float *restrict scratch) {
+    const ptrdiff_t Pt = (P + 1) / 2, Qt = (Q + 1) / 2, T = Pt * Qt;
+    const ptrdiff_t bs = FN(block_samples)(T);
+    for (ptrdiff_t s0 = 0; s0 < samples; s0 += bs) {
+        const ptrdiff_t s1 = s0 + bs < samples ? s0 + bs : samples, n = (s1 - s0) * T;
+        float *ga = scratch, *gb = scratch + n, *gc = scratch + 2 * n, *gd = scratch + 3 * n;
+        for (ptrdiff_t c = 0; c < C; c++) {
+            // Gather each 2 × 2 tile (a b / c d), zero beyond the edge.
+            for (ptrdiff_t s = s0; s < s1; s++) {
+                const float *src = dy + s * stride + c * P * Q;
+                const ptrdiff_t t0 = (s - s0) * T, full = Q / 2;
+                for (ptrdiff_t ti = 0; ti < Pt; ti++) {
+                    const ptrdiff_t t = t0 + ti * Qt;
+                    const float *r0 = src + 2 * ti * Q, *r1 = r0 + Q;
+                    for (ptrdiff_t j = 0; j < full; j++) { ga[t + j] = r0[2 * j]; gb[t + j] = r0[2 * j + 1]; }
+                    if (Q % 2) { ga[t + full] = r0[2 * full]; gb[t + full] = 0; }
+                    if (2 * ti + 1 < P) {
+                        for (ptrdiff_t j = 0; j < full; j++) { gc[t + j] = r1[2 * j]; gd[t + j] = r1[2 * j + 1]; }
+                        if (Q % 2) { gc[t + full] = r1[2 * full]; gd[t + full] = 0; }
+                    } else {
+                        for (ptrdiff_t j = 0; j < Qt; j++) { gc[t + j] = 0; gd[t + j] = 0; }
+                    }
+                }
+            }
+            // Combine: rows of A·dy are (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); each row (p, q)
+            // gives (p, p + q, p − q, −q) along the columns.
+            float *out = yhat + s0 * T + c * ld;
+#define GRADIENT_TILE(TYPE, LOAD, k, STORE)                                                                        \
+            {                                                                                                       \
+                const TYPE a = LOAD(ga + k), b = LOAD(gb + k), cc = LOAD(gc + k), d = LOAD(gd + k);                 \
+                const TYPE p[4] = {a, a + cc, a - cc, -cc}, q[4] = {b, b + d, b - d, -d};                           \
+                for (int r = 0; r < 4; r++) {                                                                       \
+                    STORE(out + (4 * r) * plane + k, p[r]); STORE(out + (4 * r + 1) * plane + k, p[r] + q[r]);     \
+                    STORE(out + (4 * r + 2) * plane + k, p[r] - q[r]); STORE(out + (4 * r + 3) * plane + k, -q[r]); \
+                }                                                                                                   \
+            }
+            ptrdiff_t k = 0;
+            for (; k + VL <= n; k += VL) GRADIENT_TILE(VF, LOADV, k, STOREV)
+            for (; k < n; k++) GRADIENT_TILE(float, SCALAR_LOAD, k, SCALAR_STORE)
+        }
+    }
+}
+
+#undef OUTPUT_TILE
+#undef GRADIENT_TILE
+#undef SCALAR_LOAD
+#undef SCALAR_STORE
+#undef LOADV
+#undef STOREV
+#undef VF
+#undef FN
+#undef CAT
+#undef CAT2

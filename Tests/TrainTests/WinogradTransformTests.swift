@@ -1,0 +1,117 @@
+import CKernels
+import LoupeCore
+import Testing
+
+/// The C Winograd transforms (CKernels), at every instruction-set level this CPU has, against the
+/// definitions V = Bᵀ·d·B, y = Aᵀ·m·A and Ŷ = A·dy·Aᵀ evaluated in Double. The convolution tests reach
+/// only the level the CPU picks; these reach SSE2 and AVX2 on an AVX-512 machine too.
+@Suite struct WinogradTransformTests {
+    static let bt: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    static let at: [[Double]] = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+    static var levels: [loupe_isa] {
+        [LOUPE_ISA_SSE2, LOUPE_ISA_AVX2, LOUPE_ISA_AVX512].filter { $0.rawValue <= loupe_isa_supported().rawValue }
+    }
+
+    struct Shape: CustomStringConvertible, Sendable {
+        let samples, channels, h, w: Int
+        var description: String { "\(samples)×\(channels)×\(h)×\(w)" }
+        var pt: Int { (h + 1) / 2 }
+        var qt: Int { (w + 1) / 2 }
+        var tiles: Int { pt * qt }
+        /// Row stride and plane distance with slack, so writes past a row or plane would show.
+        var ld: Int { samples * tiles + 3 }
+        var plane: Int { channels * ld + 5 }
+    }
+
+    /// One tile per sample, odd sides, more columns than one block (T > 256), several blocks of samples.
+    static let shapes = [Shape(samples: 3, channels: 2, h: 1, w: 1), Shape(samples: 5, channels: 3, h: 2, w: 2),
+                         Shape(samples: 2, channels: 2, h: 5, w: 7), Shape(samples: 3, channels: 2, h: 16, w: 16),
+                         Shape(samples: 1, channels: 1, h: 34, w: 33), Shape(samples: 70, channels: 2, h: 4, w: 4)]
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in g.nextGaussian() }
+    }
+
+    static func maxError(_ a: [Float], _ b: [Double]) -> Double {
+        let scale = max(b.map(abs).max() ?? 1, 1e-30)
+        return zip(a, b).map { $0.0.isNaN != $0.1.isNaN ? .infinity : ($0.0.isNaN ? 0 : abs(Double($0.0) - $0.1)) }.max()! / scale
+    }
+
+    @Test(arguments: shapes)
+    func inputTransform(_ s: Shape) {
+        let x = Self.random(s.samples * s.channels * s.h * s.w, seed: 1)
+        var expected = [Double](repeating: .nan, count: 16 * s.plane)
+        for n in 0..<s.samples { for c in 0..<s.channels { for ti in 0..<s.pt { for tj in 0..<s.qt {
+            func d(_ a: Int, _ b: Int) -> Double {
+                let r = 2 * ti + a - 1, col = 2 * tj + b - 1
+                guard r >= 0, r < s.h, col >= 0, col < s.w else { return 0 }
+                return Double(x[((n * s.channels + c) * s.h + r) * s.w + col])
+            }
+            for k in 0..<4 { for l in 0..<4 {
+                var sum = 0.0
+                for a in 0..<4 { for b in 0..<4 { sum += Self.bt[k][a] * d(a, b) * Self.bt[l][b] } }
+                expected[(4 * k + l) * s.plane + c * s.ld + n * s.tiles + ti * s.qt + tj] = sum
+            } }
+        } } } }
+        for level in Self.levels {
+            var v = [Float](repeating: .nan, count: 16 * s.plane)
+            var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
+            loupe_winograd_input_at(level, x, s.samples, s.channels * s.h * s.w, s.channels, s.h, s.w, &v, s.ld, s.plane, &scratch)
+            #expect(Self.maxError(v, expected) < 1e-6, "\(String(cString: loupe_isa_name(level))) \(s)")
+        }
+    }
+
+    @Test(arguments: shapes)
+    func outputTransform(_ s: Shape) {
+        let m = Self.random(16 * s.plane, seed: 2)
+        let stride = s.channels * s.h * s.w + 2
+        var expected = [Double](repeating: .nan, count: s.samples * stride)
+        for n in 0..<s.samples { for c in 0..<s.channels { for ti in 0..<s.pt { for tj in 0..<s.qt {
+            for r in 0..<2 { for q in 0..<2 where 2 * ti + r < s.h && 2 * tj + q < s.w {
+                var sum = 0.0
+                for a in 0..<4 { for b in 0..<4 {
+                    sum += Self.at[r][a] * Double(m[(4 * a + b) * s.plane + c * s.ld + n * s.tiles + ti * s.qt + tj]) * Self.at[q][b]
+                } }
+                expected[n * stride + (c * s.h + 2 * ti + r) * s.w + 2 * tj + q] = sum
+            } }
+        } } } }
+        for level in Self.levels {
+            var y = [Float](repeating: .nan, count: s.samples * stride)
+            var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
+            loupe_winograd_output_at(level, m, s.samples, s.channels, s.h, s.w, s.ld, s.plane, &y, stride, &scratch)
+            #expect(Self.maxError(y, expected) < 1e-6, "\(String(cString: loupe_isa_name(level))) \(s)")
+        }
+    }
+
+    @Test(arguments: shapes)
+    func outputGradientTransform(_ s: Shape) {
+        let stride = s.channels * s.h * s.w + 2
+        let dy = Self.random(s.samples * stride, seed: 3)
+        var expected = [Double](repeating: .nan, count: 16 * s.plane)
+        for n in 0..<s.samples { for c in 0..<s.channels { for ti in 0..<s.pt { for tj in 0..<s.qt {
+            func g(_ r: Int, _ q: Int) -> Double {
+                guard 2 * ti + r < s.h, 2 * tj + q < s.w else { return 0 }
+                return Double(dy[n * stride + (c * s.h + 2 * ti + r) * s.w + 2 * tj + q])
+            }
+            for k in 0..<4 { for l in 0..<4 {
+                var sum = 0.0
+                for r in 0..<2 { for q in 0..<2 { sum += Self.at[r][k] * g(r, q) * Self.at[q][l] } }
+                expected[(4 * k + l) * s.plane + c * s.ld + n * s.tiles + ti * s.qt + tj] = sum
+            } }
+        } } } }
+        for level in Self.levels {
+            var yhat = [Float](repeating: .nan, count: 16 * s.plane)
+            var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
+            loupe_winograd_output_gradient_at(level, dy, s.samples, stride, s.channels, s.h, s.w, &yhat, s.ld, s.plane, &scratch)
+            #expect(Self.maxError(yhat, expected) < 1e-6, "\(String(cString: loupe_isa_name(level))) \(s)")
+        }
+    }
+
+    /// The dispatcher never picks more than the CPU has, and names every level.
+    @Test func activeLevelIsSupported() {
+        #expect(loupe_isa_active().rawValue <= loupe_isa_supported().rawValue)
+        #expect(Self.levels.map { String(cString: loupe_isa_name($0)) } == ["sse2", "avx2+fma", "avx512f"].prefix(Self.levels.count).map { $0 })
+    }
+}
