@@ -65,6 +65,22 @@ void loupe_winograd_output_gradient_at(loupe_isa level, const float *dy, ptrdiff
     DISPATCH(level, winograd_output_gradient, dy, samples, sample_stride, channels, p, q, yhat, ld, plane, scratch)
 }
 
+void loupe_winograd_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end) {
+    DISPATCH(level, winograd_filters, w, count, u, first, end)
+}
+
+void loupe_winograd_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end) {
+    DISPATCH(level, winograd_filter_gradient, z, count, dw, first, end)
+}
+
+void loupe_winograd_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end) {
+    loupe_winograd_filters_at(loupe_isa_active(), w, count, u, first, end);
+}
+
+void loupe_winograd_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end) {
+    loupe_winograd_filter_gradient_at(loupe_isa_active(), z, count, dw, first, end);
+}
+
 void loupe_winograd_input(const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                           ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
     loupe_winograd_input_at(loupe_isa_active(), x, samples, sample_stride, channels, h, w, v, ld, plane, scratch);

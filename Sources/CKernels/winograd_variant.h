@@ -165,6 +165,45 @@ void FN(winograd_output_gradient)(const float *restrict dy, ptrdiff_t samples, p
     }
 }
 
+void FN(winograd_filters)(const float *restrict w, ptrdiff_t count, float *restrict u, ptrdiff_t first, ptrdiff_t end) {
+    // T = G·g over the rows, then U = T·Gᵀ; G's rows are (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
+    for (ptrdiff_t i = first; i < end; i++) {
+        const float *g = w + i * 9;
+        float t[4][3];
+        for (int k = 0; k < 3; k++) {
+            t[0][k] = g[k];
+            t[1][k] = 0.5f * (g[k] + g[3 + k] + g[6 + k]);
+            t[2][k] = 0.5f * (g[k] - g[3 + k] + g[6 + k]);
+            t[3][k] = g[6 + k];
+        }
+        for (int a = 0; a < 4; a++) {
+            u[(4 * a + 0) * count + i] = t[a][0];
+            u[(4 * a + 1) * count + i] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+            u[(4 * a + 2) * count + i] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+            u[(4 * a + 3) * count + i] = t[a][2];
+        }
+    }
+}
+
+void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, float *restrict dw, ptrdiff_t first, ptrdiff_t end) {
+    // S = Gᵀ·Z (3 × 4; rows of Gᵀ (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1)), then dW += S·G.
+    for (ptrdiff_t i = first; i < end; i++) {
+        float s[3][4];
+        for (int b = 0; b < 4; b++) {
+            const float z0 = z[b * count + i], z1 = z[(4 + b) * count + i], z2 = z[(8 + b) * count + i], z3 = z[(12 + b) * count + i];
+            s[0][b] = z0 + 0.5f * (z1 + z2);
+            s[1][b] = 0.5f * (z1 - z2);
+            s[2][b] = 0.5f * (z1 + z2) + z3;
+        }
+        float *g = dw + i * 9;
+        for (int r = 0; r < 3; r++) {
+            g[3 * r + 0] += s[r][0] + 0.5f * (s[r][1] + s[r][2]);
+            g[3 * r + 1] += 0.5f * (s[r][1] - s[r][2]);
+            g[3 * r + 2] += 0.5f * (s[r][1] + s[r][2]) + s[r][3];
+        }
+    }
+}
+
 #undef OUTPUT_TILE
 #undef GRADIENT_TILE
 #undef SCALAR_LOAD

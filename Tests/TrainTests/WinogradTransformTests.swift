@@ -3,7 +3,7 @@ import LoupeCore
 import Testing
 
 /// The C Winograd transforms (CKernels), at every instruction-set level this CPU has, against the
-/// definitions V = Bᵀ·d·B, y = Aᵀ·m·A and Ŷ = A·dy·Aᵀ evaluated in Double. The convolution tests reach
+/// definitions V = Bᵀ·d·B, y = Aᵀ·m·A, Ŷ = A·dy·Aᵀ, U = G·g·Gᵀ and dW += Gᵀ·Z·G evaluated in Double. The convolution tests reach
 /// only the level the CPU picks; these reach SSE2 and AVX2 on an AVX-512 machine too.
 @Suite struct WinogradTransformTests {
     static let bt: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
@@ -35,7 +35,7 @@ import Testing
     }
 
     static func maxError(_ a: [Float], _ b: [Double]) -> Double {
-        let scale = max(b.map(abs).max() ?? 1, 1e-30)
+        let scale = max(b.filter { !$0.isNaN }.map(abs).max() ?? 1, 1e-30)
         return zip(a, b).map { $0.0.isNaN != $0.1.isNaN ? .infinity : ($0.0.isNaN ? 0 : abs(Double($0.0) - $0.1)) }.max()! / scale
     }
 
@@ -106,6 +106,34 @@ import Testing
             var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
             loupe_winograd_output_gradient_at(level, dy, s.samples, stride, s.channels, s.h, s.w, &yhat, s.ld, s.plane, &scratch)
             #expect(Self.maxError(yhat, expected) < 1e-6, "\(String(cString: loupe_isa_name(level))) \(s)")
+        }
+    }
+
+    static let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+
+    /// A count that is no multiple of any vector width, and a range that leaves filters out at both ends.
+    @Test func filterTransforms() {
+        let count = 37, range = 3..<35
+        let w = Self.random(count * 9, seed: 4), z = Self.random(16 * count, seed: 5), dw0 = Self.random(count * 9, seed: 6)
+        var u0 = [Double](repeating: .nan, count: 16 * count), dwExpected = dw0.map(Double.init)
+        for i in range {
+            for k in 0..<4 { for l in 0..<4 {
+                var sum = 0.0
+                for a in 0..<3 { for b in 0..<3 { sum += Self.g[k][a] * Double(w[i * 9 + 3 * a + b]) * Self.g[l][b] } }
+                u0[(4 * k + l) * count + i] = sum
+            } }
+            for a in 0..<3 { for b in 0..<3 {
+                var sum = 0.0
+                for k in 0..<4 { for l in 0..<4 { sum += Self.g[k][a] * Double(z[(4 * k + l) * count + i]) * Self.g[l][b] } }
+                dwExpected[i * 9 + 3 * a + b] += sum
+            } }
+        }
+        for level in Self.levels {
+            var u = [Float](repeating: .nan, count: 16 * count), dw = dw0
+            loupe_winograd_filters_at(level, w, count, &u, range.lowerBound, range.upperBound)
+            loupe_winograd_filter_gradient_at(level, z, count, &dw, range.lowerBound, range.upperBound)
+            #expect(Self.maxError(u, u0) < 1e-6, "filters, \(String(cString: loupe_isa_name(level)))")
+            #expect(Self.maxError(dw, dwExpected) < 1e-6, "filter gradient, \(String(cString: loupe_isa_name(level)))")
         }
     }
 

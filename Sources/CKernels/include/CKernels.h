@@ -51,6 +51,12 @@ void loupe_winograd_output(const float *m, ptrdiff_t samples, ptrdiff_t channels
 void loupe_winograd_output_gradient(const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                                     ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
 
+/// U[ξ][i] = (G·g_i·Gᵀ)[ξ] for the 3×3 filters i in first ..< end of `count` (w: count × 9; U: 16 × count).
+void loupe_winograd_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end);
+
+/// dW_i += Gᵀ·Z_i·G for i in first ..< end, Z_i[a][b] = z[(4a + b)·count + i] (dw: count × 9).
+void loupe_winograd_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
+
 /// The same transforms at a given level (tests compare every level this CPU has against a reference);
 /// a level above loupe_isa_supported() runs the supported one.
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
@@ -60,6 +66,8 @@ void loupe_winograd_output_at(loupe_isa level, const float *m, ptrdiff_t samples
 void loupe_winograd_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
                                        ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld,
                                        ptrdiff_t plane, float *scratch);
+void loupe_winograd_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end);
+void loupe_winograd_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
 
 #ifdef __cplusplus
 }
