@@ -38,16 +38,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #pragma clang attribute pop
 #endif
 
-#if defined(__x86_64__)
-#define DISPATCH(level, name, ...)                                                                          \
-    switch ((level) < loupe_isa_supported() ? (level) : loupe_isa_supported()) {                            \
-    case LOUPE_ISA_AVX512: name##_avx512(__VA_ARGS__); break;                                               \
-    case LOUPE_ISA_AVX2: name##_avx2(__VA_ARGS__); break;                                                   \
-    default: name##_sse2(__VA_ARGS__); break;                                                               \
-    }
-#else
-#define DISPATCH(level, name, ...) ((void)(level), name##_sse2(__VA_ARGS__));
-#endif
+#include "dispatch.h"
 
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                              ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {

@@ -109,7 +109,7 @@ extension Bench {
                 for _ in 0..<3 { try step() }
                 let all = model.layerTimes!
                 let kinds = all.filter { $0.key.hasPrefix("[") }.sorted { $0.value > $1.value }
-                let times = all.filter { !$0.key.hasPrefix("[") }.sorted { $0.value > $1.value }.prefix(40)
+                let times = all.filter { !$0.key.hasPrefix("[") }.sorted { $0.value > $1.value }.prefix(80)
                 FileHandle.standardError.write(Data("  time by layer type, \(name)@\(size) (ms per step; containers include children):\n".utf8))
                 for (key, seconds) in kinds {
                     FileHandle.standardError.write(Data(String(format: "    %8.1f  %@\n", seconds / 3 * 1e3, key).utf8))

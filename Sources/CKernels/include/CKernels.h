@@ -4,8 +4,8 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
-// 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
+// Kernels: im2col/col2im, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
 //   x     (samples, C, H, W)        sample s at x + s·sampleStride
@@ -57,7 +57,16 @@ void loupe_winograd_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t
 /// dW_i += Gᵀ·Z_i·G for i in first ..< end, Z_i[a][b] = z[(4a + b)·count + i] (dw: count × 9).
 void loupe_winograd_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
 
-/// The same transforms at a given level (tests compare every level this CPU has against a reference);
+/// col[(c·k + i)·k + j][u·q + v] = x[c, u·s − pad + i, v·s − pad + j] (0 outside) for one sample
+/// x (channels, h, w); col has row stride ld ≥ p·q.
+void loupe_im2col(const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel, ptrdiff_t stride,
+                  ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
+
+/// dx += the fold of col (the adjoint of loupe_im2col) for one sample.
+void loupe_col2im_add(const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
+                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx);
+
+/// The same kernels at a given level (tests compare every level this CPU has against a reference);
 /// a level above loupe_isa_supported() runs the supported one.
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                              ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
@@ -68,6 +77,10 @@ void loupe_winograd_output_gradient_at(loupe_isa level, const float *dy, ptrdiff
                                        ptrdiff_t plane, float *scratch);
 void loupe_winograd_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end);
 void loupe_winograd_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
+void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
+                     ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
+void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
+                         ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx);
 
 #ifdef __cplusplus
 }

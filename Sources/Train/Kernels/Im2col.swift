@@ -8,6 +8,8 @@
 //   col  (K, ld) with ld ≥ L: col[(c·k + i)·k + j][u·Q + v] = x[c, u·s − p + i, v·s − p + j], 0 outside
 // forward:  im2col(x) → col          backward: col2im(dcol) → dx (accumulates: dx += fold(dcol))
 
+import CKernels
+
 /// Geometry of one convolution (or pooling window) over a batch.
 struct ConvGeometry: Equatable {
     let n, c, h, w: Int
@@ -32,75 +34,16 @@ struct ConvGeometry: Equatable {
 }
 
 enum Im2col {
-    @inline(__always) static func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
-    @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-    /// Output columns `lo..<hi` whose input column `v·s − p + j` is inside `0..<w`.
-    @inline(__always)
-    static func validColumns(_ g: ConvGeometry, _ j: Int) -> (Int, Int) {
-        let lo = max(0, ceilDiv(g.padding - j, g.stride))
-        let hi = max(lo, min(g.q, floorDiv(g.w - 1 + g.padding - j, g.stride) + 1))
-        return (lo, hi)
-    }
-
-    /// Unfolds one sample `x` into `col` (row stride `ld`).
+    /// Unfolds one sample `x` into `col` (row stride `ld`), in C (CKernels: SSE2, AVX2 or AVX-512 from
+    /// cpuid; the Swift loop, built for baseline x86-64, copied stride-2 rows one float at a time).
     /// - Complexity: O(K·L) memory traffic.
     static func unfold(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>, ld: Int) {
-        let k = g.kernel, s = g.stride, pad = g.padding, P = g.p, Q = g.q, H = g.h, W = g.w
-        for c in 0..<g.c {
-            for i in 0..<k {
-                for j in 0..<k {
-                    let row = col + ((c * k + i) * k + j) * ld
-                    let (lo, hi) = validColumns(g, j)
-                    for u in 0..<P {
-                        let dst = row + u * Q
-                        let ih = u * s - pad + i
-                        if ih < 0 || ih >= H || lo == hi {
-                            dst.update(repeating: 0, count: Q)
-                            continue
-                        }
-                        let src = x + (c * H + ih) * W
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
-                        if s == 1 {
-                            // An inline loop: rows are short, a memmove call per row costs more than the copy.
-                            let from = src + (lo - pad + j), to = dst + lo
-                            for v in 0..<(hi - lo) { to[v] = from[v] }
-                        } else {
-                            var iw = lo * s - pad + j
-                            for v in lo..<hi { dst[v] = src[iw]; iw += s }
-                        }
-                        if hi < Q { (dst + hi).update(repeating: 0, count: Q - hi) }
-                    }
-                }
-            }
-        }
+        loupe_im2col(x, g.c, g.h, g.w, g.kernel, g.stride, g.padding, g.p, g.q, col, ld)
     }
 
-    /// Folds `col` (row stride `ld`) back onto one sample, adding into `dx`.
+    /// Folds `col` (row stride `ld`) back onto one sample, adding into `dx` (C, as `unfold`).
     /// - Complexity: O(K·L) memory traffic.
     static func fold(_ col: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int, addingInto dx: UnsafeMutablePointer<Float>) {
-        let k = g.kernel, s = g.stride, pad = g.padding, P = g.p, Q = g.q, H = g.h, W = g.w
-        for c in 0..<g.c {
-            for i in 0..<k {
-                for j in 0..<k {
-                    let row = col + ((c * k + i) * k + j) * ld
-                    let (lo, hi) = validColumns(g, j)
-                    if lo == hi { continue }
-                    for u in 0..<P {
-                        let ih = u * s - pad + i
-                        if ih < 0 || ih >= H { continue }
-                        let src = row + u * Q
-                        let dst = dx + (c * H + ih) * W
-                        if s == 1 {
-                            let d = dst + (lo - pad + j), sv = src + lo
-                            for v in 0..<(hi - lo) { d[v] += sv[v] }
-                        } else {
-                            var iw = lo * s - pad + j
-                            for v in lo..<hi { dst[iw] += src[v]; iw += s }
-                        }
-                    }
-                }
-            }
-        }
+        loupe_col2im_add(col, ld, g.c, g.h, g.w, g.kernel, g.stride, g.padding, g.p, g.q, dx)
     }
 }
