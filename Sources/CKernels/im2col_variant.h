@@ -1,5 +1,5 @@
-// One instruction-set variant of im2col / col2im (Chellapilla, Puri & Simard 2006); im2col.c includes
-// this file once per level, as winograd.c does. Shapes as in CKernels.h. Strides 1 and 2 get loops of
+// One instruction-set variant of im2col / col2im (Chellapilla, Puri & Simard 2006); kernels.c includes
+// this file once per level, as with winograd_variant.h. Shapes as in CKernels.h. Strides 1 and 2 get loops of
 // their own, so the compiler sees a constant stride and vectorises the row copies (stride 2 with
 // shuffles); other strides take the general loop.
 

@@ -1,9 +1,10 @@
-// One instruction-set variant of the Winograd transforms; winograd.c includes this file once per
+// One instruction-set variant of the Winograd transforms; kernels.c includes this file once per
 // level with VARIANT (name suffix) and VL (floats per vector) defined, inside a
 // `#pragma clang attribute push(target(...))`, so the same source compiles to SSE2, AVX2 and AVX-512.
 //
 // Every transform runs in two passes per channel over a block of samples: a gather pass that walks the
-// image rows (short, 2 to 56 floats here) and writes per-tile values into scratch rows, and a combine
+// image rows (short, 2 to 56 floats here) and writes per-tile values into scratch rows (for the input,
+// im2col_variant.h's unfold with a 4×4 window and stride 2), and a combine
 // pass that runs over the block's tile columns (s·T + tile) with full-width vectors. Vectorising over
 // the columns of one image row, as a single pass must, leaves most lanes idle on small maps: a 16 × 16
 // map has 8 tile columns, a 2 × 2 map one. Shapes as in CKernels.h; D (16, n) or Y (4, n) scratch rows
@@ -19,6 +20,9 @@ typedef float VF __attribute__((ext_vector_type(VL)));
 #define LOADV(p) ({ VF v_; __builtin_memcpy(&v_, (p), sizeof(VF)); v_; })
 #define STOREV(p, x) do { VF t_ = (x); __builtin_memcpy((p), &t_, sizeof(VF)); } while (0)
 
+#define SCALAR_LOAD(p) (*(p))
+#define SCALAR_STORE(p, x) (*(p) = (x))
+
 /// Samples per block: about `WINOGRAD_BLOCK` columns, whole samples.
 static inline ptrdiff_t FN(block_samples)(ptrdiff_t tiles) {
     ptrdiff_t bs = WINOGRAD_BLOCK / tiles;
@@ -30,10 +34,42 @@ void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t st
                         float *restrict scratch) {
     const ptrdiff_t Pt = (H + 1) / 2, Qt = (W + 1) / 2, T = Pt * Qt, R = 2 * Qt + 2;
     const ptrdiff_t bs = FN(block_samples)(T);
+    // Wide maps gather by unfolding (whole rows of vector copies); narrow ones by padded rows, where the
+    // unfold's per-row set-up costs more than its copies (measured on ResNet-18 at 64 px).
+    const int unfold = Qt >= WINOGRAD_UNFOLD_MIN_TILES;
     float *restrict row = scratch, *restrict d = scratch + WINOGRAD_ROW_FLOATS(W);
     for (ptrdiff_t s0 = 0; s0 < samples; s0 += bs) {
         const ptrdiff_t s1 = s0 + bs < samples ? s0 + bs : samples, n = (s1 - s0) * T;
         for (ptrdiff_t c = 0; c < C; c++) {
+            float *out = v + s0 * T + c * ld;
+            if (unfold) {
+                // Gather: the 4×4 tiles are the windows of a 4×4, stride-2 unfold padded by one pixel
+                // (D[4a + b][s·T + tile] = d[a][b]); Pt × Qt windows, the last ones zero past the edge.
+                for (ptrdiff_t s = s0; s < s1; s++) {
+                    FN(im2col)(x + s * stride + c * H * W, 1, H, W, 4, 2, 1, Pt, Qt, d + (s - s0) * T, n);
+                }
+                // Combine: Bᵀ on the columns of each row a, (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then
+                // the same on the rows.
+#define INPUT_TILE(TYPE, LOAD, k, STORE)                                                                           \
+                {                                                                                                   \
+                    TYPE e[4][4];                                                                                   \
+                    for (int r = 0; r < 4; r++) {                                                                   \
+                        const TYPE d0 = LOAD(d + (4 * r) * n + k), d1 = LOAD(d + (4 * r + 1) * n + k);              \
+                        const TYPE d2 = LOAD(d + (4 * r + 2) * n + k), d3 = LOAD(d + (4 * r + 3) * n + k);          \
+                        e[r][0] = d0 - d2; e[r][1] = d1 + d2; e[r][2] = d2 - d1; e[r][3] = d1 - d3;                 \
+                    }                                                                                               \
+                    for (int b = 0; b < 4; b++) {                                                                   \
+                        STORE(out + b * plane + k, e[0][b] - e[2][b]);                                              \
+                        STORE(out + (4 + b) * plane + k, e[1][b] + e[2][b]);                                        \
+                        STORE(out + (8 + b) * plane + k, e[2][b] - e[1][b]);                                        \
+                        STORE(out + (12 + b) * plane + k, e[1][b] - e[3][b]);                                       \
+                    }                                                                                               \
+                }
+                ptrdiff_t k = 0;
+                for (; k + VL <= n; k += VL) INPUT_TILE(VF, LOADV, k, STOREV)
+                for (; k < n; k++) INPUT_TILE(float, SCALAR_LOAD, k, SCALAR_STORE)
+                continue;
+            }
             // Gather: column combinations (Bᵀ on the columns) of every zero-padded row r, stored for
             // the one or two tile rows that contain it (tile row ti reads padded rows 2ti …< 2ti + 4).
             for (ptrdiff_t s = s0; s < s1; s++) {
@@ -56,7 +92,6 @@ void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t st
                 }
             }
             // Combine: Bᵀ on the rows, k0 = d0 − d2, k1 = d1 + d2, k2 = d2 − d1, k3 = d1 − d3.
-            float *out = v + s0 * T + c * ld;
             for (ptrdiff_t b = 0; b < 4; b++) {
                 const float *d0 = d + b * n, *d1 = d + (4 + b) * n, *d2 = d + (8 + b) * n, *d3 = d + (12 + b) * n;
                 float *o0 = out + b * plane, *o1 = out + (4 + b) * plane, *o2 = out + (8 + b) * plane, *o3 = out + (12 + b) * plane;
@@ -95,8 +130,6 @@ void FN(winograd_output)(const float *restrict m, ptrdiff_t samples, ptrdiff_t C
                 STORE(y00 + k, a[0] + a[1] + a[2]); STORE(y01 + k, a[1] - a[2] - a[3]);                             \
                 STORE(y10 + k, e[0] + e[1] + e[2]); STORE(y11 + k, e[1] - e[2] - e[3]);                             \
             }
-#define SCALAR_LOAD(p) (*(p))
-#define SCALAR_STORE(p, x) (*(p) = (x))
             ptrdiff_t k = 0;
             for (; k + VL <= n; k += VL) OUTPUT_TILE(VF, LOADV, k, STOREV)
             for (; k < n; k++) OUTPUT_TILE(float, SCALAR_LOAD, k, SCALAR_STORE)
@@ -204,6 +237,7 @@ void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, floa
     }
 }
 
+#undef INPUT_TILE
 #undef OUTPUT_TILE
 #undef GRADIENT_TILE
 #undef SCALAR_LOAD

@@ -3,6 +3,7 @@
 // (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared), 5 V, 6 Mw/Ŷ, 7 rows,
 // 8 this thread's Z.
 
+import Foundation
 import LoupeCore
 
 extension Conv2d {
@@ -15,12 +16,15 @@ extension Conv2d {
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 
+    /// Columns per chunk of the per-sample Winograd path (environment LOUPE_WINOGRAD_COLUMNS, for benchmarking).
+    static let winogradColumns = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_COLUMNS"].flatMap { Int($0) } ?? targetColumns
+
     /// Samples per chunk: enough columns for efficient GEMMs, scratch of at most ~8 MB per buffer.
     func winogradChunk(_ g: ConvGeometry, parts: Int) -> Int {
         let t = Winograd.tiles(g.h) * Winograd.tiles(g.w)
         let perPart = (g.n + parts - 1) / parts
         let byMemory = (1 << 21) / (16 * max(inChannels, outChannels) * t)
-        return max(1, min(perPart, (Conv2d.targetColumns + t - 1) / t, byMemory))
+        return max(1, min(perPart, (Conv2d.winogradColumns + t - 1) / t, byMemory))
     }
 
     func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {

@@ -1,12 +1,28 @@
-// The Winograd transforms of CKernels.h: three variants of winograd_variant.h and the dispatch.
+// The kernels of CKernels.h: each level compiles im2col_variant.h and winograd_variant.h (which uses
+// the first) under its own target attribute; the dispatch follows.
 #include "CKernels.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /// Columns per block of the two-pass transforms: the scratch rows (16 × n floats) stay in L1/L2.
 #define WINOGRAD_BLOCK 256
 /// Floats of the padded-row buffer for maps `w` wide: the row, its zeros and 16 floats of slack.
 #define WINOGRAD_ROW_FLOATS(w) (2 * (((w) + 1) / 2) + 18)
+/// Tile columns from which the input transform gathers by unfolding (LOUPE_WINOGRAD_UNFOLD for benchmarks).
+#define WINOGRAD_UNFOLD_MIN_TILES winograd_unfold_min_tiles()
+
+static ptrdiff_t winograd_unfold_min_tiles(void) {
+    static int cached = -1;
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        const char *text = getenv("LOUPE_WINOGRAD_UNFOLD");
+        value = text ? atoi(text) : 16;
+        if (value < 0) value = 16;
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
 
 size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
     const ptrdiff_t tiles = ((h + 1) / 2) * ((w + 1) / 2);
@@ -16,6 +32,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 
 #define VARIANT sse2
 #define VL 8
+#include "im2col_variant.h"
 #include "winograd_variant.h"
 #undef VARIANT
 #undef VL
@@ -24,6 +41,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define VARIANT avx2
 #define VL 8
+#include "im2col_variant.h"
 #include "winograd_variant.h"
 #undef VARIANT
 #undef VL
@@ -32,6 +50,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #define VARIANT avx512
 #define VL 16
+#include "im2col_variant.h"
 #include "winograd_variant.h"
 #undef VARIANT
 #undef VL
@@ -39,6 +58,26 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #endif
 
 #include "dispatch.h"
+
+void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
+                     ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld) {
+    DISPATCH(level, im2col, x, channels, h, w, kernel, stride, padding, p, q, col, ld)
+}
+
+void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
+                         ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx) {
+    DISPATCH(level, col2im_add, col, ld, channels, h, w, kernel, stride, padding, p, q, dx)
+}
+
+void loupe_im2col(const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel, ptrdiff_t stride,
+                  ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld) {
+    loupe_im2col_at(loupe_isa_active(), x, channels, h, w, kernel, stride, padding, p, q, col, ld);
+}
+
+void loupe_col2im_add(const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
+                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx) {
+    loupe_col2im_add_at(loupe_isa_active(), col, ld, channels, h, w, kernel, stride, padding, p, q, dx);
+}
 
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                              ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
