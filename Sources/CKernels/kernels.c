@@ -1,7 +1,8 @@
-// The kernels of CKernels.h: each level compiles im2col_variant.h and winograd_variant.h (which uses
-// the first) under its own target attribute; the dispatch follows.
+// The kernels of CKernels.h: each level compiles im2col_variant.h, winograd_variant.h (which uses the
+// first) and pool_variant.h under its own target attribute; the dispatch follows.
 #include "CKernels.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #define VL 8
 #include "im2col_variant.h"
 #include "winograd_variant.h"
+#include "pool_variant.h"
 #undef VARIANT
 #undef VL
 
@@ -43,6 +45,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #define VL 8
 #include "im2col_variant.h"
 #include "winograd_variant.h"
+#include "pool_variant.h"
 #undef VARIANT
 #undef VL
 #pragma clang attribute pop
@@ -52,6 +55,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 #define VL 16
 #include "im2col_variant.h"
 #include "winograd_variant.h"
+#include "pool_variant.h"
 #undef VARIANT
 #undef VL
 #pragma clang attribute pop
@@ -124,4 +128,22 @@ void loupe_winograd_output(const float *m, ptrdiff_t samples, ptrdiff_t channels
 void loupe_winograd_output_gradient(const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
                                     ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
     loupe_winograd_output_gradient_at(loupe_isa_active(), dy, samples, sample_stride, channels, p, q, yhat, ld, plane, scratch);
+}
+
+void loupe_maxpool2x2_at(loupe_isa level, const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax) {
+    DISPATCH(level, maxpool2x2, src, w, p, q, out, argmax)
+}
+
+void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
+                             ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax) {
+    DISPATCH(level, maxpool3x3_row, top, w, row_base, stride, pad, first, end, out, argmax)
+}
+
+void loupe_maxpool2x2(const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax) {
+    loupe_maxpool2x2_at(loupe_isa_active(), src, w, p, q, out, argmax);
+}
+
+void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
+                          ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax) {
+    loupe_maxpool3x3_row_at(loupe_isa_active(), top, w, row_base, stride, pad, first, end, out, argmax);
 }

@@ -4,7 +4,7 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Kernels: im2col/col2im, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Kernels: im2col/col2im, max-pooling windows, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
@@ -16,6 +16,7 @@
 #define LOUPE_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,15 @@ void loupe_im2col(const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, 
 void loupe_col2im_add(const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
                       ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx);
 
+/// 2×2/2 max pooling of one plane (w wide) into p × q outputs, with the row-major index of each
+/// maximum within the plane (first wins ties, NaN wins).
+void loupe_maxpool2x2(const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax);
+
+/// Outputs first ..< end of one output row of 3×3 max pooling whose windows lie inside the plane: `top`
+/// is the windows' first input row, `row_base` its index within the plane.
+void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
+                          ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
+
 /// The same kernels at a given level (tests compare every level this CPU has against a reference);
 /// a level above loupe_isa_supported() runs the supported one.
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
@@ -81,6 +91,9 @@ void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdif
                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
 void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
                          ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx);
+void loupe_maxpool2x2_at(loupe_isa level, const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax);
+void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
+                             ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
 
 #ifdef __cplusplus
 }

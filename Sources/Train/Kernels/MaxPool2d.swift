@@ -8,6 +8,7 @@
 // forward:  y = max over the window; ties go to the first (row-major) element, as PyTorch
 // backward: dx[arg] += dy (dx zero elsewhere)
 
+import CKernels
 import LoupeCore
 
 final class MaxPool2d: Layer {
@@ -112,41 +113,19 @@ final class MaxPool2d: Layer {
     }
 
     /// Outputs `columns` of one output row whose 3×3 windows lie inside the image; `top` is the window's
-    /// first input row. Row-major scan order, first maximum wins, as the general path.
+    /// first input row. Row-major scan order, first maximum wins, as the general path (C: CKernels).
     @inline(__always)
     static func row3x3(_ top: UnsafePointer<Float>, w: Int, rowBase: Int, stride s: Int, pad: Int, columns: Range<Int>,
                        out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        for v in columns {
-            let c0 = v * s - pad
-            var best = -Float.infinity, at = 0
-            for r in 0..<3 {
-                let row = top + r * w + c0
-                for j in 0..<3 {
-                    let value = row[j]
-                    if value > best || value.isNaN { best = value; at = r * w + c0 + j }
-                }
-            }
-            out[v] = best
-            argmax[v] = Int32(rowBase + at)
-        }
+        loupe_maxpool3x3_row(top, w, rowBase, s, pad, columns.lowerBound, columns.upperBound, out, argmax)
     }
 
-    /// The common 2×2/2 window without padding: four comparisons per output, first maximum wins.
+    /// The common 2×2/2 window without padding: four comparisons per output, first maximum wins (C: CKernels,
+    /// vector selects; the Swift loop, branching per comparison, took a tenth of a LittleConv step).
     @inline(__always)
     static func pool2x2(_ src: UnsafePointer<Float>, w: Int, p P: Int, q Q: Int, out: UnsafeMutablePointer<Float>,
                         argmax: UnsafeMutablePointer<Int32>) {
-        for u in 0..<P {
-            let r0 = src + 2 * u * w, r1 = r0 + w, base = 2 * u * w
-            for v in 0..<Q {
-                var best = r0[2 * v], at = base + 2 * v
-                let b = r0[2 * v + 1], c = r1[2 * v], d = r1[2 * v + 1]
-                if b > best || b.isNaN { best = b; at = base + 2 * v + 1 }
-                if c > best || c.isNaN { best = c; at = base + w + 2 * v }
-                if d > best || d.isNaN { best = d; at = base + w + 2 * v + 1 }
-                out[u * Q + v] = best
-                argmax[u * Q + v] = Int32(at)
-            }
-        }
+        loupe_maxpool2x2(src, w, P, Q, out, argmax)
     }
 
     func backward(_ dy: Tensor, _ ctx: RunContext) -> Tensor {
