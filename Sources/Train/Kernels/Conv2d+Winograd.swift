@@ -16,15 +16,23 @@ extension Conv2d {
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 
-    /// Columns per chunk of the per-sample Winograd path (environment LOUPE_WINOGRAD_COLUMNS, for benchmarking).
-    static let winogradColumns = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_COLUMNS"].flatMap { Int($0) } ?? targetColumns
+    /// Columns per chunk of the per-sample Winograd path when the environment sets LOUPE_WINOGRAD_COLUMNS
+    /// (for benchmarking); otherwise `cacheColumns`.
+    static let winogradColumns = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_COLUMNS"].flatMap { Int($0) }
 
-    /// Samples per chunk: enough columns for efficient GEMMs, scratch of at most ~8 MB per buffer.
+    /// Columns whose V and Mw (16 planes of C and of O rows, 4 bytes a float) fill about 2 MB, one core's
+    /// L2 on current Xeons: the transforms write them and the GEMMs read them straight back. 1,024
+    /// columns (4.8 MB at 64 channels) measured 11–27 % slower on ResNet-18 @112/@224 and LittleConv @128
+    /// than 256 (Intel Xeon, quiet A/B), and the same at @64.
+    var cacheColumns: Int { max(32, min(Conv2d.targetColumns, (1 << 15) / (inChannels + outChannels))) }
+
+    /// Samples per chunk: whole samples up to `cacheColumns` columns (at least one), scratch of at most
+    /// ~8 MB per buffer.
     func winogradChunk(_ g: ConvGeometry, parts: Int) -> Int {
         let t = Winograd.tiles(g.h) * Winograd.tiles(g.w)
         let perPart = (g.n + parts - 1) / parts
         let byMemory = (1 << 21) / (16 * max(inChannels, outChannels) * t)
-        return max(1, min(perPart, (Conv2d.winogradColumns + t - 1) / t, byMemory))
+        return max(1, min(perPart, (Conv2d.winogradColumns ?? cacheColumns) / t, byMemory))
     }
 
     func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {
