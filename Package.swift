@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Train", dependencies: ["LoupeCore", "CKernels"], swiftSettings: v5),
         .target(name: "Probe", dependencies: ["Train", "LoupeCore"], swiftSettings: v5),
-        .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo"], swiftSettings: v5),
+        .target(name: "Analyzers", dependencies: ["LoupeCore", "CCairo", "CKernels"], swiftSettings: v5),
         .target(name: "CLISupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
         // `loupe bench`: the benchmark harness, apart from the executable.
         .target(
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "CKernels", "LoupeCore", "LoupeTestSupport"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
-        .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
+        .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "CKernels", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
         .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
     ]

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import LoupeCore
 import Testing
@@ -19,10 +20,17 @@ struct MathTSNEFFTTests {
         return (outRe, outIm)
     }
 
-    /// Every radix and their mixtures, three columns at once, forward and inverse, against the O(n²) DFT.
-    @Test func fftMatchesNaiveDFT() {
-        let width = 3
-        for n in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 20, 25, 27, 30, 32, 45, 60, 64, 100, 120, 128, 150, 300] {
+    /// The instruction-set levels of the C butterflies this CPU has.
+    static var levels: [loupe_isa] {
+        [LOUPE_ISA_SSE2, LOUPE_ISA_AVX2, LOUPE_ISA_AVX512].filter { $0.rawValue <= loupe_isa_supported().rawValue }
+    }
+
+    /// Every radix and their mixtures, forward and inverse, against the O(n²) DFT, at every instruction-set
+    /// level: 3 columns (runs shorter than a vector) and 37 (full vectors and a ragged tail).
+    @Test(arguments: [3, 37])
+    func fftMatchesNaiveDFT(width: Int) {
+        for level in Self.levels {
+        for n in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 20, 25, 27, 30, 32, 45, 60, 64, 100, 120, 128, 150, 300] where width < 10 || n <= 60 {
             let plan = FFTPlan(length: n)
             var g = SeededGenerator(seed: UInt64(n))
             let re = (0..<(n * width)).map { _ in g.nextGaussian() }, im = (0..<(n * width)).map { _ in g.nextGaussian() }
@@ -33,8 +41,8 @@ struct MathTSNEFFTTests {
                         s1.withUnsafeMutableBufferPointer { a in
                             s2.withUnsafeMutableBufferPointer { b in
                                 let o = inverse
-                                    ? plan.inverse(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!)
-                                    : plan.forward(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!)
+                                    ? plan.inverse(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!, level: level)
+                                    : plan.forward(rp.baseAddress!, ip.baseAddress!, width: width, scratchRe: a.baseAddress!, scratchIm: b.baseAddress!, level: level)
                                 return (Array(UnsafeBufferPointer(start: o.re, count: n * width)),
                                         Array(UnsafeBufferPointer(start: o.im, count: n * width)))
                             }
@@ -50,9 +58,10 @@ struct MathTSNEFFTTests {
                         error += (gotRe[k] - wantRe[k]) * (gotRe[k] - wantRe[k]) + (gotIm[k] - wantIm[k]) * (gotIm[k] - wantIm[k])
                         norm += wantRe[k] * wantRe[k] + wantIm[k] * wantIm[k]
                     }
-                    #expect((error / norm).squareRoot() < 2e-6, "n = \(n), inverse \(inverse): relative error \((error / norm).squareRoot())")
+                    #expect((error / norm).squareRoot() < 2e-6, "\(String(cString: loupe_isa_name(level))) n = \(n), inverse \(inverse): relative error \((error / norm).squareRoot())")
                 }
             }
+        }
         }
         #expect(FFTPlan.radices(of: 7) == nil && FFTPlan.radices(of: 360) == [4, 2, 3, 3, 5])
         #expect(FFTPlan.goodSize(atLeast: 299) == 300 && FFTPlan.goodSize(atLeast: 301) == 320)

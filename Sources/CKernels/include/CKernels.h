@@ -4,7 +4,7 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Kernels: im2col/col2im, max-pooling windows, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Kernels: im2col/col2im, max-pooling windows, FFT stages, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
@@ -75,6 +75,12 @@ void loupe_maxpool2x2(const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, f
 /// is the windows' first input row, `row_base` its index within the plane.
 void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
                           ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
+
+/// One Stockham stage of radix 2, 3, 4 or 5 of FFTPlan (Sources/Analyzers/Math/FFT.swift): x → y, m
+/// butterflies of `run` contiguous lanes, twiddles W^(p·k) at wr/wi + (radix − 1)·p + k − 1. Call it
+/// with loupe_isa_active() as the level.
+void loupe_fft_stage_at(loupe_isa level, int radix, const float *xr, const float *xi, float *yr, float *yi, ptrdiff_t m,
+                        ptrdiff_t run, const float *wr, const float *wi);
 
 /// The same kernels at a given level (tests compare every level this CPU has against a reference);
 /// a level above loupe_isa_supported() runs the supported one.
