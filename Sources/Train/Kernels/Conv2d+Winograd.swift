@@ -21,9 +21,10 @@ extension Conv2d {
     static let winogradColumns = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_COLUMNS"].flatMap { Int($0) }
 
     /// Columns whose V and Mw (16 planes of C and of O rows, 4 bytes a float) fill about 2 MB, one core's
-    /// L2 on current Xeons: the transforms write them and the GEMMs read them straight back. 1,024
-    /// columns (4.8 MB at 64 channels) measured 11–27 % slower on ResNet-18 @112/@224 and LittleConv @128
-    /// than 256 (Intel Xeon, quiet A/B), and the same at @64.
+    /// L2 on current Xeons: the transforms write them and the GEMMs read them straight back. Against the
+    /// old 1,024 columns (4.8 MB at 64 channels), CPU per step improved 1.05× on ResNet-18 @112, 1.06× at
+    /// @64 and 1.02× on LittleConv @128 (Intel Xeon, quiet A/B; docs/speed.md). Not measured on a CPU with
+    /// a smaller L2 (AMD Zen 3 has 512 KB).
     var cacheColumns: Int { max(32, min(Conv2d.targetColumns, (1 << 15) / (inChannels + outChannels))) }
 
     /// Samples per chunk: whole samples up to `cacheColumns` columns (at least one), scratch of at most
