@@ -13,6 +13,8 @@
 
 /// Columns per block of the two-pass transforms: the scratch rows (16 × n floats) stay in L1/L2.
 #define WINOGRAD_BLOCK 256
+/// Columns per block of the F(4×4) transforms: 36 scratch rows of 128 floats are 18 KB, within L1.
+#define WINOGRAD4_BLOCK 128
 /// Floats of the padded-row buffer for maps `w` wide: the row, its zeros and 16 floats of slack.
 #define WINOGRAD_ROW_FLOATS(w) (2 * (((w) + 1) / 2) + 18)
 /// Tile columns from which the input transform gathers by unfolding (LOUPE_WINOGRAD_UNFOLD for benchmarks).
@@ -34,6 +36,12 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
     const ptrdiff_t tiles = ((h + 1) / 2) * ((w + 1) / 2);
     const ptrdiff_t columns = tiles > WINOGRAD_BLOCK ? tiles : WINOGRAD_BLOCK + tiles;
     return (size_t)(16 * columns + WINOGRAD_ROW_FLOATS(w));
+}
+
+size_t loupe_winograd4_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
+    const ptrdiff_t tiles = ((h + 3) / 4) * ((w + 3) / 4);
+    const ptrdiff_t columns = tiles > WINOGRAD4_BLOCK ? tiles : WINOGRAD4_BLOCK + tiles;
+    return (size_t)(36 * columns);
 }
 
 #define VARIANT sse2
@@ -159,4 +167,53 @@ void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptr
 void loupe_fft_stage_at(loupe_isa level, int radix, const float *xr, const float *xi, float *yr, float *yi, ptrdiff_t m,
                         ptrdiff_t run, const float *wr, const float *wi) {
     DISPATCH(level, fft_stage, radix, xr, xi, yr, yi, m, run, wr, wi)
+}
+
+void loupe_winograd4_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                              ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
+    DISPATCH(level, winograd4_input, x, samples, sample_stride, channels, h, w, v, ld, plane, scratch)
+}
+
+void loupe_winograd4_output_at(loupe_isa level, const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                               ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch) {
+    DISPATCH(level, winograd4_output, m, samples, channels, p, q, ld, plane, y, sample_stride, scratch)
+}
+
+void loupe_winograd4_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                        ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld,
+                                        ptrdiff_t plane, float *scratch) {
+    DISPATCH(level, winograd4_output_gradient, dy, samples, sample_stride, channels, p, q, yhat, ld, plane, scratch)
+}
+
+void loupe_winograd4_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end,
+                                int flipped) {
+    DISPATCH(level, winograd4_filters, w, count, u, first, end, flipped)
+}
+
+void loupe_winograd4_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first,
+                                        ptrdiff_t end) {
+    DISPATCH(level, winograd4_filter_gradient, z, count, dw, first, end)
+}
+
+void loupe_winograd4_input(const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                           ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
+    loupe_winograd4_input_at(loupe_isa_active(), x, samples, sample_stride, channels, h, w, v, ld, plane, scratch);
+}
+
+void loupe_winograd4_output(const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                            ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch) {
+    loupe_winograd4_output_at(loupe_isa_active(), m, samples, channels, p, q, ld, plane, y, sample_stride, scratch);
+}
+
+void loupe_winograd4_output_gradient(const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                                     ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld, ptrdiff_t plane, float *scratch) {
+    loupe_winograd4_output_gradient_at(loupe_isa_active(), dy, samples, sample_stride, channels, p, q, yhat, ld, plane, scratch);
+}
+
+void loupe_winograd4_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end, int flipped) {
+    loupe_winograd4_filters_at(loupe_isa_active(), w, count, u, first, end, flipped);
+}
+
+void loupe_winograd4_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end) {
+    loupe_winograd4_filter_gradient_at(loupe_isa_active(), z, count, dw, first, end);
 }

@@ -237,6 +237,9 @@ void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, floa
     }
 }
 
+// The F(4×4, 3×3) transforms share this level's macros.
+#include "winograd4_variant.h"
+
 #undef INPUT_TILE
 #undef OUTPUT_TILE
 #undef GRADIENT_TILE

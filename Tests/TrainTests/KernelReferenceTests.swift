@@ -37,7 +37,7 @@ import Testing
 
     /// (N, C, H, O, k, stride, padding): sample-chunked GEMMs (m > 1), an odd split over two threads,
     /// pointwise convolutions straight on the input, and a strided 1×1 (ResNet downsample).
-    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run both algorithms. On two threads
+    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run im2col and both Winograd tile sizes. On two threads
     /// small maps take the batch-wide paths unless told not to; a small group budget makes them run
     /// several groups (the filter gradient accumulates across groups).
     @Test(arguments: [(4, 8, 16, 16, 3, 1, 1), (3, 8, 15, 16, 3, 2, 1), (2, 16, 32, 16, 1, 1, 0), (3, 16, 8, 32, 1, 2, 0),
@@ -48,9 +48,10 @@ import Testing
             (1, true, true, nil), (2, true, true, nil), (2, true, false, nil), (2, false, true, nil), (2, false, false, nil),
             (2, true, true, 1), (2, false, true, 1),
         ]
-        for (threads, winograd, batchWide, budget) in paths {
+        for (threads, winograd, batchWide, budget) in paths { for tile in winograd ? Winograd.Tile.allCases.map { Optional($0) } : [nil] {
             let conv = Conv2d(name: "conv", inChannels: c, outChannels: o, kernel: kernel, stride: stride, padding: padding, bias: true)
             conv.allowsWinograd = winograd
+            conv.winogradTileOverride = tile
             conv.allowsBatchWide = batchWide
             if let budget { conv.batchWideBudget = budget }
             conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
@@ -62,11 +63,11 @@ import Testing
             let dx = conv.backward(dy, ctx)
             let reference = Self.directConvolution(x: x, w: conv.weight.value, bias: conv.bias!.value, dy: dy, stride: stride, padding: padding)
             #expect(conv.usesWinograd(conv.geometry(x.shape)) == (winograd && kernel == 3 && stride == 1 && padding == 1 && c >= 16 && o >= 16 && h >= 2))
-            let path = "\(threads) threads, \(conv.usesWinograd(conv.geometry(x.shape)) ? "Winograd" : "im2col"), batch-wide \(batchWide), budget \(budget ?? conv.batchWideBudget)"
+            let path = "\(threads) threads, \(conv.usesWinograd(conv.geometry(x.shape)) ? "Winograd \(tile.map { "\($0)" } ?? "")" : "im2col"), batch-wide \(batchWide), budget \(budget ?? conv.batchWideBudget)"
             #expect(Self.relativeMaxError(y, reference.out) < 1e-5, "forward, \(path)")
             #expect(Self.relativeMaxError(dx, reference.dx) < 1e-5, "input gradient, \(path)")
             #expect(Self.relativeMaxError(conv.weight.grad, reference.dw) < 1e-5, "weight gradient, \(path)")
-        }
+        } }
     }
 
     /// The shapes above reach the batch-wide paths (so their comparison covers them), and large maps do not.

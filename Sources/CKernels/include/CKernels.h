@@ -4,7 +4,7 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Kernels: im2col/col2im, max-pooling windows, FFT stages, and the Winograd F(2×2, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Kernels: im2col/col2im, max-pooling windows, FFT stages, and the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
@@ -58,6 +58,24 @@ void loupe_winograd_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t
 /// dW_i += Gᵀ·Z_i·G for i in first ..< end, Z_i[a][b] = z[(4a + b)·count + i] (dw: count × 9).
 void loupe_winograd_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
 
+/// The Winograd F(4×4, 3×3) transforms (winograd4_variant.h has the matrices), with T = ⌈H/4⌉·⌈W/4⌉ tiles
+/// per sample and 36 planes (ξ = 6α + β) in V, M, Ŷ and U:
+/// floats of scratch each call needs for maps of up to `h` × `w`;
+size_t loupe_winograd4_scratch_floats(ptrdiff_t h, ptrdiff_t w);
+/// V[ξ][c][s·T + tile] = (Bᵀ·d·B)[ξ] for each 6×6 input tile d (stride 4), zero-padded by one pixel;
+void loupe_winograd4_input(const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                           ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+/// y[s][o] (p × q) = Aᵀ·m·A for each 4×4 tile, from M[ξ][o][s·T + tile];
+void loupe_winograd4_output(const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                            ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch);
+/// Ŷ[ξ][o][s·T + tile] = (A·dy·Aᵀ)[ξ] for each 4×4 tile of dy (zero beyond the edge);
+void loupe_winograd4_output_gradient(const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                                     ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+/// U[ξ][i] = (G·g_i·Gᵀ)[ξ], of the 180°-rotated g_i when `flipped` (for the input gradient), for i in first ..< end;
+void loupe_winograd4_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end, int flipped);
+/// dW_i += Gᵀ·Z_i·G for i in first ..< end, Z_i[α][β] = z[(6α + β)·count + i].
+void loupe_winograd4_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
+
 /// col[(c·k + i)·k + j][u·q + v] = x[c, u·s − pad + i, v·s − pad + j] (0 outside) for one sample
 /// x (channels, h, w); col has row stride ld ≥ p·q.
 void loupe_im2col(const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel, ptrdiff_t stride,
@@ -93,6 +111,17 @@ void loupe_winograd_output_gradient_at(loupe_isa level, const float *dy, ptrdiff
                                        ptrdiff_t plane, float *scratch);
 void loupe_winograd_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end);
 void loupe_winograd_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
+void loupe_winograd4_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
+                              ptrdiff_t h, ptrdiff_t w, float *v, ptrdiff_t ld, ptrdiff_t plane, float *scratch);
+void loupe_winograd4_output_at(loupe_isa level, const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q,
+                               ptrdiff_t ld, ptrdiff_t plane, float *y, ptrdiff_t sample_stride, float *scratch);
+void loupe_winograd4_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                        ptrdiff_t channels, ptrdiff_t p, ptrdiff_t q, float *yhat, ptrdiff_t ld,
+                                        ptrdiff_t plane, float *scratch);
+void loupe_winograd4_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first, ptrdiff_t end,
+                                int flipped);
+void loupe_winograd4_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first,
+                                        ptrdiff_t end);
 void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
 void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,

@@ -1,5 +1,6 @@
-// Conv2d's Winograd F(2×2, 3×3) path for 3×3 / stride 1 / padding 1 (see Winograd.swift for the
-// transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
+// Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
+// `winograd4MinimumMap` pixels a side, F(2×2, 3×3) below (see Winograd.swift and Winograd+Tile.swift for
+// the transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
 // (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared), 5 V, 6 Mw/Ŷ, 7 rows,
 // 8 this thread's Z.
 
@@ -7,7 +8,7 @@ import Foundation
 import LoupeCore
 
 extension Conv2d {
-    /// Whether `g` takes the Winograd path: 3×3/1/1 with enough channels for the 16 GEMMs to pay off,
+    /// Whether `g` takes the Winograd path: 3×3/1/1 with enough channels for the GEMMs to pay off,
     /// on a map of at least 2×2. A 1-pixel row or column fills half a 2×2 tile: 16 products per tile
     /// against im2col's 9 per pixel, plus the transforms (ResNet-18's layer4 at 32 px is 1×1, and
     /// Winograd made that stage about 1.5× slower there).
@@ -16,51 +17,61 @@ extension Conv2d {
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 
+    /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking;
+    /// a large value turns it off). Below it a 4×4 tile would be mostly padding.
+    static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 8
+
+    /// The algorithm for `g`: `winogradTileOverride` when set (tests run both on every shape), else by map size.
+    func winogradTile(_ g: ConvGeometry) -> Winograd.Tile {
+        winogradTileOverride ?? (min(g.h, g.w) >= Conv2d.winograd4MinimumMap ? .f4 : .f2)
+    }
+
     /// Columns per chunk of the per-sample Winograd path when the environment sets LOUPE_WINOGRAD_COLUMNS
     /// (for benchmarking); otherwise `cacheColumns`.
     static let winogradColumns = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_COLUMNS"].flatMap { Int($0) }
 
-    /// Columns whose V and Mw (16 planes of C and of O rows, 4 bytes a float) fill about 2 MB, one core's
-    /// L2 on current Xeons: the transforms write them and the GEMMs read them straight back. Against the
+    /// Columns whose V and Mw (`positions` planes of C and of O rows, 4 bytes a float) fill about 2 MB, one
+    /// core's L2 on current Xeons: the transforms write them and the GEMMs read them straight back. Against the
     /// old 1,024 columns (4.8 MB at 64 channels), CPU per step improved 1.05× on ResNet-18 @112, 1.06× at
-    /// @64 and 1.02× on LittleConv @128 (Intel Xeon, quiet A/B; docs/speed.md). Not measured on a CPU with
-    /// a smaller L2 (AMD Zen 3 has 512 KB).
-    var cacheColumns: Int { max(32, min(Conv2d.targetColumns, (1 << 15) / (inChannels + outChannels))) }
+    /// @64 and 1.02× on LittleConv @128 (F(2×2), Intel Xeon, quiet A/B; docs/speed.md).
+    func cacheColumns(_ tile: Winograd.Tile) -> Int {
+        max(32, min(Conv2d.targetColumns, (1 << 19) / (tile.positions * (inChannels + outChannels))))
+    }
 
     /// Samples per chunk: whole samples up to `cacheColumns` columns (at least one), scratch of at most
     /// ~8 MB per buffer.
     func winogradChunk(_ g: ConvGeometry, parts: Int) -> Int {
-        let t = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let tile = winogradTile(g), t = tile.tileCount(g)
         let perPart = (g.n + parts - 1) / parts
-        let byMemory = (1 << 21) / (16 * max(inChannels, outChannels) * t)
-        return max(1, min(perPart, (Conv2d.winogradColumns ?? cacheColumns) / t, byMemory))
+        let byMemory = (1 << 21) / (tile.positions * max(inChannels, outChannels) * t)
+        return max(1, min(perPart, (Conv2d.winogradColumns ?? cacheColumns(tile)) / t, byMemory))
     }
 
     func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {
-        let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), positions = tile.positions
         let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
         if usesBatchWideWinograd(g, parts: parts) { return batchWideWinogradForward(x, out: out, g, parts: parts, ctx) }
         let m = winogradChunk(g, parts: parts), ld = m * T
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: 16 * O * C)
-        transformFilters(into: u, parts: parts)
-        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: Winograd.bufferCount(rows: C, ld: ld)) }
-        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: Winograd.bufferCount(rows: O, ld: ld)) }
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
+        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: positions * O * C)
+        transformFilters(tile, into: u, parts: parts)
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: tile.bufferCount(rows: C, ld: ld)) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: tile.bufferCount(rows: O, ld: ld)) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let plane = g.inputPlane, outPlane = O * g.l
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
             var s = samples.lowerBound
             while s < samples.upperBound {
                 let count = min(m, samples.upperBound - s)
-                Winograd.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
-                                        into: vs[t], ld: ld, scratch: rows[t])
-                for xi in 0..<16 {
+                tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
+                                    into: vs[t], ld: ld, scratch: rows[t])
+                for xi in 0..<positions {
                     BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
                                b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: 0,
                                c: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldc: ld)
                 }
-                Winograd.transformOutput(ms[t], samples: count, channels: O, p: g.p, q: g.q, ld: ld,
-                                         into: out + s * outPlane, sampleStride: outPlane, scratch: rows[t])
+                tile.transformOutput(ms[t], samples: count, channels: O, p: g.p, q: g.q, ld: ld,
+                                     into: out + s * outPlane, sampleStride: outPlane, scratch: rows[t])
                 s += count
             }
         }
@@ -69,19 +80,19 @@ extension Conv2d {
     /// Input gradient (when `dx` is given, written whole) and filter gradient (when `dw` is, accumulated).
     func winogradBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                           dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry, _ ctx: RunContext) {
-        let O = outChannels, C = inChannels, T = Winograd.tiles(g.h) * Winograd.tiles(g.w)
+        let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), positions = tile.positions
         let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
         if usesBatchWideWinograd(g, parts: parts) {
             return batchWideWinogradBackward(x: x, dy: dy, dx: dx, dw: dw, g, parts: parts, ctx)
         }
         let m = winogradChunk(g, parts: parts), ld = m * T
         let wide = max(C, O)
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? 16 * O * C : 1)
-        if dx != nil { transformFilters(into: u, parts: parts) }
-        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: Winograd.bufferCount(rows: wide, ld: ld)) }
-        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: Winograd.bufferCount(rows: wide, ld: ld)) }
-        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: Winograd.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
-        let zs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 8, count: dw != nil ? 16 * O * C : 1) }
+        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? positions * O * C : 1)
+        if dx != nil { transformInputGradientFilters(tile, into: u, parts: parts) }
+        let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: tile.bufferCount(rows: wide, ld: ld)) }
+        let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: tile.bufferCount(rows: wide, ld: ld)) }
+        let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
+        let zs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 8, count: dw != nil ? positions * O * C : 1) }
         let plane = g.inputPlane, outPlane = O * g.l
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
@@ -91,22 +102,22 @@ extension Conv2d {
                 let count = min(m, samples.upperBound - s)
                 if let dx {
                     // The same convolution on dOut with the flipped, transposed filters.
-                    Winograd.transformInput(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O, h: g.p, w: g.q,
-                                            into: vs[t], ld: ld, scratch: rows[t])
-                    for xi in 0..<16 {
+                    tile.transformInput(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O, h: g.p, w: g.q,
+                                        into: vs[t], ld: ld, scratch: rows[t])
+                    for xi in 0..<positions {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
-                                   a: u + Winograd.flippedPosition(xi) * O * C, lda: C, b: vs[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldb: ld,
+                                   a: u + tile.inputGradientPosition(xi) * O * C, lda: C, b: vs[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldb: ld,
                                    beta: 0, c: ms[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldc: ld)
                     }
-                    Winograd.transformOutput(ms[t], samples: count, channels: C, p: g.h, q: g.w, ld: ld,
-                                             into: dx + s * plane, sampleStride: plane, scratch: rows[t])
+                    tile.transformOutput(ms[t], samples: count, channels: C, p: g.h, q: g.w, ld: ld,
+                                         into: dx + s * plane, sampleStride: plane, scratch: rows[t])
                 }
                 if dw != nil {
-                    Winograd.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
-                                            into: vs[t], ld: ld, scratch: rows[t])
-                    Winograd.transformOutputGradient(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O,
-                                                     p: g.p, q: g.q, into: ms[t], ld: ld, scratch: rows[t])
-                    for xi in 0..<16 {
+                    tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
+                                        into: vs[t], ld: ld, scratch: rows[t])
+                    tile.transformOutputGradient(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O,
+                                                 p: g.p, q: g.q, into: ms[t], ld: ld, scratch: rows[t])
+                    for xi in 0..<positions {
                         BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
                                    lda: ld, b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
                     }
@@ -114,13 +125,13 @@ extension Conv2d {
                 }
                 s += count
             }
-            if dw != nil && firstZ { zs[t].update(repeating: 0, count: 16 * O * C) }
+            if dw != nil && firstZ { zs[t].update(repeating: 0, count: positions * O * C) }
         }
         if let dw {
             let z = zs[0]
-            for t in 1..<max(parts, 1) { VectorMath.add(UnsafePointer(zs[t]), into: z, 16 * O * C) }
+            for t in 1..<max(parts, 1) { VectorMath.add(UnsafePointer(zs[t]), into: z, positions * O * C) }
             Parallel.run(parts) { t in
-                Winograd.accumulateFilterGradient(UnsafePointer(z), o: O, c: C, into: dw, indices: Parallel.slice(t, of: parts, count: O * C))
+                tile.accumulateFilterGradient(UnsafePointer(z), o: O, c: C, into: dw, indices: Parallel.slice(t, of: parts, count: O * C))
             }
         }
     }

@@ -43,6 +43,8 @@ final class Conv2d: Layer {
     static let winogradByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_WINOGRAD"] == nil
     /// The smallest map side Winograd takes (environment LOUPE_WINOGRAD_MIN_MAP, for benchmarking).
     static let winogradMinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD_MIN_MAP"].flatMap { Int($0) } ?? 2
+    /// nil: F(4×4) or F(2×2) by map size (`winogradTile`); tests set it to run both algorithms on every shape.
+    var winogradTileOverride: Winograd.Tile?
     /// False: small maps keep the per-sample split (tests compare the two; see Conv2d+BatchWide.swift).
     var allowsBatchWide = Conv2d.batchWideByDefault
     /// Floats per batch-wide buffer (tests lower it to reach several groups).
