@@ -41,7 +41,7 @@ size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
 size_t loupe_winograd4_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
     const ptrdiff_t tiles = ((h + 3) / 4) * ((w + 3) / 4);
     const ptrdiff_t columns = tiles > WINOGRAD4_BLOCK ? tiles : WINOGRAD4_BLOCK + tiles;
-    return (size_t)(36 * columns);
+    return (size_t)(36 * columns + 4 * ((w + 3) / 4) + 18);
 }
 
 #define VARIANT sse2

@@ -19,12 +19,20 @@ import Testing
         ConvCase(n: 3, c: 3, h: 4, w: 4, o: 2, kernel: 1, stride: 1, padding: 0, bias: true),
         ConvCase(n: 2, c: 2, h: 5, w: 5, o: 2, kernel: 1, stride: 2, padding: 0, bias: false),
         ConvCase(n: 1, c: 2, h: 9, w: 8, o: 2, kernel: 7, stride: 2, padding: 3, bias: false),
-        // Winograd F(2×2, 3×3) path (≥ 16 channels), odd and even sizes.
+        // Winograd path (≥ 16 channels), odd and even sizes, both tile sizes (conv2dWinograd4).
         ConvCase(n: 2, c: 16, h: 5, w: 4, o: 16, kernel: 3, stride: 1, padding: 1, bias: true),
     ])
-    func conv2d(_ k: ConvCase) {
+    func conv2d(_ k: ConvCase) { Self.checkConvolution(k, tile: nil) }
+
+    /// F(4×4, 3×3) on partial tiles (6 = 4 + 2, 9 = 2·4 + 1), whatever map size the default rule starts it at.
+    @Test(arguments: [ConvCase(n: 2, c: 16, h: 6, w: 9, o: 16, kernel: 3, stride: 1, padding: 1, bias: false),
+                      ConvCase(n: 1, c: 16, h: 4, w: 4, o: 24, kernel: 3, stride: 1, padding: 1, bias: true)])
+    func conv2dWinograd4(_ k: ConvCase) { Self.checkConvolution(k, tile: .f4) }
+
+    static func checkConvolution(_ k: ConvCase, tile: Winograd.Tile?) {
         let conv = Conv2d(name: "conv", inChannels: k.c, outChannels: k.o, kernel: k.kernel, stride: k.stride,
                           padding: k.padding, bias: k.bias)
+        conv.winogradTileOverride = tile
         conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
         conv.bias?.value = GradientCheck.random([k.o], seed: 2)
         let x = GradientCheck.Box(GradientCheck.random([k.n, k.c, k.h, k.w], seed: 3))

@@ -1,5 +1,5 @@
 // Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
-// `winograd4MinimumMap` pixels a side, F(2×2, 3×3) below (see Winograd.swift and Winograd+Tile.swift for
+// `winograd4MinimumMap` (24) pixels a side, F(2×2, 3×3) below (see Winograd.swift and Winograd+Tile.swift for
 // the transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
 // (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared), 5 V, 6 Mw/Ŷ, 7 rows,
 // 8 this thread's Z.
@@ -18,8 +18,11 @@ extension Conv2d {
     }
 
     /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking;
-    /// a large value turns it off). Below it a 4×4 tile would be mostly padding.
-    static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 8
+    /// a large value turns it off). Quiet A/B against F(2×2) everywhere (AMD EPYC, 2026-12-02): from 24 px,
+    /// ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×; also on the 8- to 16-pixel maps, ResNet-18 @64
+    /// and @112 gained nothing (1.00×, 0.98×): there each row of the gather has 2 to 4 tiles and the 36 GEMMs
+    /// have a third of the columns.
+    static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 24
 
     /// The algorithm for `g`: `winogradTileOverride` when set (tests run both on every shape), else by map size.
     func winogradTile(_ g: ConvGeometry) -> Winograd.Tile {
