@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /// Columns per block of the two-pass transforms: the scratch rows (16 × n floats) stay in L1/L2.
 #define WINOGRAD_BLOCK 256
@@ -44,36 +47,59 @@ size_t loupe_winograd4_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
     return (size_t)(36 * columns + 4 * ((w + 3) / 4) + 18);
 }
 
+// t-SNE's gather (tsne_variant.h): 16 floats base[index[l]] into a 16-lane vector.
+#define TSNE_GATHER_F32(base, index, result) for (int l_ = 0; l_ < 16; l_++) result[l_] = (base)[index[l_]];
+
 #define VARIANT sse2
 #define VL 8
 #include "im2col_variant.h"
 #include "winograd_variant.h"
 #include "pool_variant.h"
 #include "fft_variant.h"
+#include "tsne_variant.h"
 #undef VARIANT
 #undef VL
+#undef TSNE_GATHER_F32
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define TSNE_GATHER_F32(base, index, result)                                                                 \
+    {                                                                                                        \
+        __m256i i0_, i1_;                                                                                    \
+        __builtin_memcpy(&i0_, &(index), 32); __builtin_memcpy(&i1_, (const char *)&(index) + 32, 32);       \
+        const __m256 r0_ = _mm256_i32gather_ps((base), i0_, 4), r1_ = _mm256_i32gather_ps((base), i1_, 4);  \
+        __builtin_memcpy(&(result), &r0_, 32); __builtin_memcpy((char *)&(result) + 32, &r1_, 32);           \
+    }
 #define VARIANT avx2
 #define VL 8
 #include "im2col_variant.h"
 #include "winograd_variant.h"
 #include "pool_variant.h"
 #include "fft_variant.h"
+#include "tsne_variant.h"
 #undef VARIANT
 #undef VL
+#undef TSNE_GATHER_F32
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#define TSNE_GATHER_F32(base, index, result)                                                                 \
+    {                                                                                                        \
+        __m512i i_;                                                                                          \
+        __builtin_memcpy(&i_, &(index), 64);                                                                 \
+        const __m512 r_ = _mm512_i32gather_ps(i_, (const void *)(base), 4);                                  \
+        __builtin_memcpy(&(result), &r_, 64);                                                                \
+    }
 #define VARIANT avx512
 #define VL 16
 #include "im2col_variant.h"
 #include "winograd_variant.h"
 #include "pool_variant.h"
 #include "fft_variant.h"
+#include "tsne_variant.h"
 #undef VARIANT
 #undef VL
+#undef TSNE_GATHER_F32
 #pragma clang attribute pop
 #endif
 
@@ -216,4 +242,14 @@ void loupe_winograd4_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_
 
 void loupe_winograd4_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end) {
     loupe_winograd4_filter_gradient_at(loupe_isa_active(), z, count, dw, first, end);
+}
+
+void loupe_tsne_attraction_at(loupe_isa level, const float *ys, const int32_t *rows, const ptrdiff_t *slice_start,
+                              const int32_t *columns, const float *values, ptrdiff_t first, ptrdiff_t end, float *out) {
+    DISPATCH(level, tsne_attraction, ys, rows, slice_start, columns, values, first, end, out)
+}
+
+void loupe_tsne_attraction(const float *ys, const int32_t *rows, const ptrdiff_t *slice_start, const int32_t *columns,
+                           const float *values, ptrdiff_t first, ptrdiff_t end, float *out) {
+    loupe_tsne_attraction_at(loupe_isa_active(), ys, rows, slice_start, columns, values, first, end, out);
 }

@@ -7,6 +7,7 @@
 // Z of the same pass (approximate when Z comes from the tree or the grid), as openTSNE and scikit-learn do.
 //
 // Shapes: y n×2 (Double, row-major); gradient n×2; P CSR n rows.
+import CKernels
 import Foundation
 
 extension TSNE {
@@ -23,7 +24,14 @@ extension TSNE {
         /// Made on first use by the interpolation, kept across iterations (its kernel spectra are cached).
         var grid: InterpolationGrid?
         var forces: [Double]
-        init(n: Int) { forces = [Double](repeating: 0, count: 2 * n) }
+        /// P in 16-row slices for the attraction kernel, made on first use (P is fixed during a fit).
+        var slices: SlicedAffinities?
+        /// The attractive sums of the last call, n×2.
+        var attractive: [Float]
+        init(n: Int) {
+            forces = [Double](repeating: 0, count: 2 * n)
+            attractive = [Float](repeating: 0, count: 2 * n)
+        }
     }
 
     /// The gradient at `y`, Z, and KL(P‖Q) when `evaluateKL`.
@@ -49,23 +57,30 @@ extension TSNE {
                 }
             }
         }
-        let klTerms = attraction(y, p: p, exaggeration: exaggeration, threads: threads, evaluateKL: evaluateKL,
-                                 forces: workspace.forces, z: z, into: &gradient)
+        if workspace.slices?.n != n { workspace.slices = SlicedAffinities(p) }
+        let klTerms = attraction(y, p: p, slices: workspace.slices!, exaggeration: exaggeration, threads: threads,
+                                 evaluateKL: evaluateKL, forces: workspace.forces, z: z, scratch: &workspace.attractive,
+                                 into: &gradient)
         guard evaluateKL else { return (z, nil) }
         return (z, klTerms.pLogPOverW + klTerms.sumP * log(z))
     }
 
-    /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z (sums in Float, which is ample for a direction);
+    /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z (sums in Float, which is ample for a direction; the attractive
+    /// sums are CKernels' loupe_tsne_attraction: 16 partial sums per row with gathered y_j, the same order at
+    /// every instruction-set level);
     /// returns Σ p·log(p/w) and Σ p, in Double from the Double positions, when asked.
-    static func attraction(_ y: [Double], p: SparseAffinities, exaggeration: Double, threads: Int, evaluateKL: Bool,
-                           forces: [Double], z: Double, into gradient: inout [Double]) -> (pLogPOverW: Double, sumP: Double) {
+    static func attraction(_ y: [Double], p: SparseAffinities, slices: SlicedAffinities, exaggeration: Double, threads: Int,
+                           evaluateKL: Bool, forces: [Double], z: Double, scratch attractive: inout [Float],
+                           into gradient: inout [Double]) -> (pLogPOverW: Double, sumP: Double) {
         let n = p.n
         let chunkCount = max(1, min(n / 64, 8 * threads))
         var partialKL = [Double](repeating: 0, count: chunkCount)
         var partialP = [Double](repeating: 0, count: chunkCount)
         let invZ = z > 0 ? 1 / z : 0
         let yf = y.map { Float($0) }
-        yf.withUnsafeBufferPointer { yfp in
+        slices.forces(yf, threads: threads, into: &attractive)
+        attractive.withUnsafeBufferPointer { ap in
+        do {
         y.withUnsafeBufferPointer { yp in
             forces.withUnsafeBufferPointer { fp in
                 gradient.withUnsafeMutableBufferPointer { gp in
@@ -74,14 +89,14 @@ extension TSNE {
                             p.values.withUnsafeBufferPointer { vp in
                                 partialKL.withUnsafeMutableBufferPointer { klp in
                                     partialP.withUnsafeMutableBufferPointer { spp in
-                                        let yb = yp.baseAddress!, ys = yfp.baseAddress!, fb = fp.baseAddress!
+                                        let yb = yp.baseAddress!, fb = fp.baseAddress!
                                         let gb = gp.baseAddress!, rb = rp.baseAddress!, cb = cp.baseAddress!
                                         let vb = vp.baseAddress!, klb = klp.baseAddress!, sb = spp.baseAddress!
+                                        let ab = ap.baseAddress!
                                         Parallel.chunks(n, chunks: chunkCount, threads: threads) { chunk, rows in
                                             for i in rows {
-                                                let (ax, ay) = attractionRow(i, ys: ys, rowStart: rb, columns: cb, values: vb)
-                                                gb[2 * i] = exaggeration * Double(ax) - fb[2 * i] * invZ
-                                                gb[2 * i + 1] = exaggeration * Double(ay) - fb[2 * i + 1] * invZ
+                                                gb[2 * i] = exaggeration * Double(ab[2 * i]) - fb[2 * i] * invZ
+                                                gb[2 * i + 1] = exaggeration * Double(ab[2 * i + 1]) - fb[2 * i + 1] * invZ
                                             }
                                             guard evaluateKL else { return }
                                             var kl = 0.0, sp = 0.0
@@ -107,23 +122,8 @@ extension TSNE {
             }
         }
         }
-        return (partialKL.reduce(0, +), partialP.reduce(0, +))
-    }
-
-    /// Σ_j p_ij·w_ij·(y_i − y_j) for row i. (An 8-lane SIMD version with gathered y_j measured slower.)
-    @inline(__always)
-    static func attractionRow(_ i: Int, ys: UnsafePointer<Float>, rowStart: UnsafePointer<Int>,
-                              columns: UnsafePointer<Int32>, values: UnsafePointer<Float>) -> (Float, Float) {
-        let xi = ys[2 * i], yi = ys[2 * i + 1]
-        var ax: Float = 0, ay: Float = 0
-        for e in rowStart[i]..<rowStart[i + 1] {
-            let j = Int(columns[e])
-            let dx = xi - ys[2 * j], dy = yi - ys[2 * j + 1]
-            let pw = values[e] / (1 + dx * dx + dy * dy)
-            ax += pw * dx
-            ay += pw * dy
         }
-        return (ax, ay)
+        return (partialKL.reduce(0, +), partialP.reduce(0, +))
     }
 
     /// Exact Σ_j w_ij²·(y_i − y_j) into `forces`; returns Z.

@@ -4,7 +4,7 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Kernels: im2col/col2im, max-pooling windows, FFT stages, and the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Kernels: im2col/col2im, max-pooling windows, FFT stages, t-SNE's attractive forces, and the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
@@ -100,6 +100,12 @@ void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptr
 void loupe_fft_stage_at(loupe_isa level, int radix, const float *xr, const float *xi, float *yr, float *yi, ptrdiff_t m,
                         ptrdiff_t run, const float *wr, const float *wi);
 
+/// t-SNE's attractive forces out[2i + d] = Σ_e values[e]·(ys_i − ys_j)_d / (1 + ‖ys_i − ys_j‖²) over row i's entries
+/// (j = columns[e]) for the rows of slices first ..< end of P in 16-row slices (tsne_variant.h has the layout), each
+/// row summed in entry order at every level, so the result does not depend on the CPU. Requires 2·n < 2³¹.
+void loupe_tsne_attraction(const float *ys, const int32_t *rows, const ptrdiff_t *slice_start, const int32_t *columns,
+                           const float *values, ptrdiff_t first, ptrdiff_t end, float *out);
+
 /// The same kernels at a given level (tests compare every level this CPU has against a reference);
 /// a level above loupe_isa_supported() runs the supported one.
 void loupe_winograd_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride, ptrdiff_t channels,
@@ -122,6 +128,8 @@ void loupe_winograd4_filters_at(loupe_isa level, const float *w, ptrdiff_t count
                                 int flipped);
 void loupe_winograd4_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first,
                                         ptrdiff_t end);
+void loupe_tsne_attraction_at(loupe_isa level, const float *ys, const int32_t *rows, const ptrdiff_t *slice_start,
+                              const int32_t *columns, const float *values, ptrdiff_t first, ptrdiff_t end, float *out);
 void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel,
                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
 void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
