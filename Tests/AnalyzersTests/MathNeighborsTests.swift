@@ -149,4 +149,30 @@ struct MathNeighborsTests {
         #expect(abs(full - exact) < 1e-9)
         #expect(abs(half - exact) < 0.03 && half != exact)
     }
+
+    /// The GEMM search over the upper triangle (three blocks of rows, the last one partial) against brute force in
+    /// Double, with two exact duplicates (which must find each other at distance 0); the same bits on 1 and 2 threads.
+    @Test func symmetricSearchMatchesBruteForce() {
+        let n = 1100, d = 20, k = 7
+        var x = MathSample.gaussian(n * d, seed: 31)
+        for c in 0..<d { x[700 * d + c] = x[5 * d + c] }
+        let two = NearestNeighbors.exact(x, n: n, d: d, k: k, threads: 2)
+        let one = NearestNeighbors.exact(x, n: n, d: d, k: k, threads: 1)
+        #expect(two.indices == one.indices && two.distances.map(\.bitPattern) == one.distances.map(\.bitPattern))
+        var wrong = 0, worst = 0.0
+        for i in 0..<n {
+            var row: [(Double, Int32)] = []
+            for j in 0..<n where j != i {
+                var s = 0.0
+                for c in 0..<d { let e = Double(x[i * d + c]) - Double(x[j * d + c]); s += e * e }
+                row.append((s, Int32(j)))
+            }
+            row.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            if Array(two.indices[(i * k)..<((i + 1) * k)]) != row.prefix(k).map(\.1) { wrong += 1 }
+            for r in 0..<k { worst = max(worst, abs(Double(two.distances[i * k + r]) - row[r].0) / max(row[r].0, 1)) }
+        }
+        #expect(wrong == 0, "\(wrong) rows with other neighbours than brute force")
+        #expect(worst < 1e-4)
+        #expect(two.indices[5 * k] == 700 && two.indices[700 * k] == 5 && two.distances[5 * k] == 0)
+    }
 }

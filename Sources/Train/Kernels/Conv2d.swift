@@ -1,4 +1,4 @@
-// Conv2d: 2-D convolution (cross-correlation, as PyTorch) by im2col + SGEMM.
+// Conv2d: 2-D convolution (cross-correlation, as PyTorch) by im2col + SGEMM (3×3/1/1: Winograd, Conv2d+Winograd.swift).
 //
 // Shapes:
 //   N batch, C in channels, H×W input, O out channels, k×k kernel, s stride, p padding,
@@ -35,7 +35,7 @@ final class Conv2d: Layer {
 
     /// Columns per GEMM worth batching samples for.
     static let targetColumns = 1024
-    /// 3×3/1/1 convolutions with at least this many input and output channels use Winograd F(2×2, 3×3).
+    /// 3×3/1/1 convolutions with at least this many input and output channels use Winograd: F(4×4, 3×3) on maps of 24 px and more, F(2×2, 3×3) below (Conv2d+Winograd.swift).
     static let winogradMinimumChannels = 16
     /// False: this layer always goes through im2col (tests compare the two paths). Environment variable
     /// LOUPE_NO_WINOGRAD=1 makes that the default, for benchmarking the two.
