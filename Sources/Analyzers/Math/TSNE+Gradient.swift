@@ -66,8 +66,7 @@ extension TSNE {
     }
 
     /// gradient = α·Σ p·w·(y_i − y_j) − forces / Z (sums in Float, which is ample for a direction; the attractive
-    /// sums are CKernels' loupe_tsne_attraction: 16 partial sums per row with gathered y_j, the same order at
-    /// every instruction-set level);
+    /// sums come from `slices`, CKernels' loupe_tsne_attraction, each row summed in entry order at every level);
     /// returns Σ p·log(p/w) and Σ p, in Double from the Double positions, when asked.
     static func attraction(_ y: [Double], p: SparseAffinities, slices: SlicedAffinities, exaggeration: Double, threads: Int,
                            evaluateKL: Bool, forces: [Double], z: Double, scratch attractive: inout [Float],
@@ -80,7 +79,6 @@ extension TSNE {
         let yf = y.map { Float($0) }
         slices.forces(yf, threads: threads, into: &attractive)
         attractive.withUnsafeBufferPointer { ap in
-        do {
         y.withUnsafeBufferPointer { yp in
             forces.withUnsafeBufferPointer { fp in
                 gradient.withUnsafeMutableBufferPointer { gp in
@@ -120,7 +118,6 @@ extension TSNE {
                     }
                 }
             }
-        }
         }
         }
         return (partialKL.reduce(0, +), partialP.reduce(0, +))

@@ -20,18 +20,10 @@
 import CKernels
 
 enum Winograd {
-    @inline(__always) static func tiles(_ n: Int) -> Int { (n + 1) / 2 }
-
-    /// U[ξ][o][c] = (G·w[o, c]·Gᵀ)[ξ] for the filters `indices` (o·C + c) of the `count` = O·C filters (C).
+    /// The position whose transformed filter, transposed, is that of the 180°-rotated filter at ξ.
     ///
     /// The input gradient needs no second, flipped transform: rotating a filter by 180° swaps rows 0 and 3
     /// of G·J = P·G, so G·rot(g)·Gᵀ = P·(G·g·Gᵀ)·P, that is U[flippedPosition(ξ)] read transposed.
-    /// - Complexity: O(count).
-    static func transformFilters(_ w: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>, indices: Range<Int>) {
-        loupe_winograd_filters(w, count, u, indices.lowerBound, indices.upperBound)
-    }
-
-    /// The position whose transformed filter, transposed, is that of the 180°-rotated filter at ξ.
     @inline(__always) static func flippedPosition(_ xi: Int) -> Int {
         let swap = [3, 1, 2, 0]
         return 4 * swap[xi / 4] + swap[xi % 4]
@@ -46,49 +38,12 @@ enum Winograd {
         return plane + (64 - plane % 1024 + 1024) % 1024
     }
 
-    /// Floats to allocate for a (16, rows, ld) tile buffer of any ld up to `ld`, slack included.
-    static func bufferCount(rows: Int, ld: Int) -> Int { 16 * (rows * ld + 1024) + slack }
-
     /// Floats to allocate beyond a tile buffer.
     static let slack = 16
 
-    /// Floats of per-thread scratch the transforms need for maps of up to `h` × `w`.
-    static func scratchCount(height h: Int, width w: Int) -> Int { loupe_winograd_scratch_floats(h, w) }
-
     // Every transform is C (CKernels), compiled for SSE2, AVX2 and AVX-512 and chosen from cpuid: as
     // Swift SIMD code built for baseline x86-64 they spilled and ran 4 floats at a time, and the input
-    // transform alone took a fifth of a ResNet-18 step at 64 px. The map transforms take `samples`
-    // consecutive samples whose tiles sit side by side (column s·T + tile).
-
-    /// V[ξ][ch][s·T + tile] (row stride `ld`, planes `planeStride(C, ld)` apart) = (Bᵀ·d·B)[ξ] for each
-    /// 4×4 input tile d of each sample, zero-padded by one pixel; sample s at x + s·sampleStride.
-    static func transformInput(_ x: UnsafePointer<Float>, samples: Int, sampleStride: Int, channels C: Int, h H: Int, w W: Int,
-                               into v: UnsafeMutablePointer<Float>, ld: Int, scratch: UnsafeMutablePointer<Float>) {
-        guard samples > 0 else { return }
-        loupe_winograd_input(x, samples, sampleStride, C, H, W, v, ld, planeStride(rows: C, ld: ld), scratch)
-    }
-
-    /// y[s][o] (P × Q, sample s at y + s·sampleStride) = Aᵀ·m·A for every tile, from Mw[ξ][o][s·T + tile]
-    /// (row stride `ld`, planes `planeStride(O, ld)` apart).
-    static func transformOutput(_ m: UnsafePointer<Float>, samples: Int, channels O: Int, p P: Int, q Q: Int, ld: Int,
-                                into y: UnsafeMutablePointer<Float>, sampleStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        guard samples > 0 else { return }
-        loupe_winograd_output(m, samples, O, P, Q, ld, planeStride(rows: O, ld: ld), y, sampleStride, scratch)
-    }
-
-    /// Ŷ[ξ][o][s·T + tile] = (A·dy·Aᵀ)[ξ] for each 2×2 tile of dOut (zero beyond the edge).
-    static func transformOutputGradient(_ dy: UnsafePointer<Float>, samples: Int, sampleStride: Int, channels O: Int,
-                                        p P: Int, q Q: Int, into yhat: UnsafeMutablePointer<Float>, ld: Int,
-                                        scratch: UnsafeMutablePointer<Float>) {
-        guard samples > 0 else { return }
-        loupe_winograd_output_gradient(dy, samples, sampleStride, O, P, Q, yhat, ld, planeStride(rows: O, ld: ld), scratch)
-    }
-
-    /// dW[o, c] += Gᵀ·Z·G with Z[a][b] = z[(4a + b)·O·C + o·C + c], for the filters `indices` (default: all O·C) (C).
-    /// - Complexity: O(O·C).
-    static func accumulateFilterGradient(_ zs: UnsafePointer<Float>, o O: Int, c C: Int, into dw: UnsafeMutablePointer<Float>,
-                                         indices: Range<Int>? = nil) {
-        let range = indices ?? 0..<(O * C)
-        loupe_winograd_filter_gradient(zs, O * C, dw, range.lowerBound, range.upperBound)
-    }
+    // transform alone took a fifth of a ResNet-18 step at 64 px. Winograd.Tile (Winograd+Tile.swift) calls
+    // them, for either tile size; the map transforms take `samples` consecutive samples whose tiles sit side
+    // by side (column s·T + tile).
 }
