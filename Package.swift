@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "loupe",
             dependencies: [
-                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench", "Study",
+                "LoupeCore", "Train", "Probe", "Analyzers", "CLISupport", "LoupeBench", "Study", "CKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5),

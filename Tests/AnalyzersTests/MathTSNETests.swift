@@ -126,6 +126,26 @@ struct MathTSNETests {
         o = Self.smallOptions(perplexity: 5)
         o.learningRate = 0
         #expect(throws: LoupeError.self) { try TSNE.fit(x, n: 40, d: 3, options: o) }
+        o = Self.smallOptions(perplexity: 5)
+        o.maxStepNorm = 0
+        #expect(throws: LoupeError.self) { try TSNE.fit(x, n: 40, d: 3, options: o) }
+    }
+
+    /// A step longer than the limit is cut to it, direction kept, and so is the stored update (momentum);
+    /// shorter steps are untouched.
+    @Test func stepNormIsLimitedPerPoint() {
+        var y = [0.0, 0, 10, 10], update = [0.0, 0, 0, 0], gains = [1.0, 1, 1, 1]
+        let gradient = [-3.0, -4, 0.1, 0.2]  // rate 2, gains 1.2 (no update yet): steps of norm 12 and 0.54
+        TSNE.step(&y, update: &update, gains: &gains, gradient: gradient, momentum: 0.5, rate: 2, maxNorm: 5)
+        #expect(abs((update[0] * update[0] + update[1] * update[1]).squareRoot() - 5) < 1e-12)
+        #expect(abs(update[0] / update[1] - 0.75) < 1e-12)
+        #expect(abs(update[2] + 2 * 1.2 * 0.1) < 1e-12 && abs(update[3] + 2 * 1.2 * 0.2) < 1e-12)
+        // Positions moved by the updates, then re-centred.
+        let dx = (y[2] - y[0]) - (10 + update[2] - update[0])
+        #expect(abs(dx) < 1e-12)
+        var free = [0.0, 0, 10, 10], freeUpdate = [0.0, 0, 0, 0], freeGains = [1.0, 1, 1, 1]
+        TSNE.step(&free, update: &freeUpdate, gains: &freeGains, gradient: gradient, momentum: 0.5, rate: 2, maxNorm: nil)
+        #expect(abs((freeUpdate[0] * freeUpdate[0] + freeUpdate[1] * freeUpdate[1]).squareRoot() - 12) < 1e-12)
     }
 
     @Test func perplexityTooLargeSaysTheMaximum() {

@@ -271,6 +271,7 @@ def large_benchmark(args, out, data, loupe):
             same["process_s"], same["peak_rss_mib"] = wall, rss
             med = lambda rs, key: statistics.median(r[key] for r in rs)
             row = {"dataset": name, "N": n, "d": knn["d"], "cpu": cpu_model(),
+                   "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
                    "knn": {"method": knn["report"]["method"], "seconds": knn["report"]["seconds"],
                            "clusters": knn["report"]["clusters"], "probes": knn["report"]["probes"],
                            "estimated_recall": knn["report"]["estimatedRecall"],

@@ -41,7 +41,7 @@ def main():
     ap.add_argument("--models", nargs="+", default=["resnet18", "littleconv"])
     ap.add_argument("--json", help="write the runs and medians here")
     args = ap.parse_args()
-    print("CPU:", cpu_name(), flush=True)
+    print("CPU:", cpu_name(), "| OPENBLAS_CORETYPE:", os.environ.get("OPENBLAS_CORETYPE", "(unset)"), flush=True)
     runs = {"loupe": [], "torch": []}
     for r in range(args.rounds):
         for model in args.models:
@@ -63,7 +63,7 @@ def main():
               + " ".join(f"{x:.2f}" for x in row["ratios"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"cpu": cpu_name(), "rows": rows}, f, indent=1)
+            json.dump({"cpu": cpu_name(), "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"), "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
