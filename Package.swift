@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Train", "LoupeCore"], swiftSettings: v5),
         .testTarget(name: "AnalyzersTests", dependencies: ["Analyzers", "CKernels", "LoupeCore"], exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Analyzers", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
-        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore", "LoupeTestSupport"], swiftSettings: v5),
+        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCore", "LoupeTestSupport", "CKernels"], swiftSettings: v5),
     ]
 )

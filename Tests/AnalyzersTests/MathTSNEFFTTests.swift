@@ -162,7 +162,10 @@ struct MathTSNEFFTTests {
     /// A whole fit with the interpolation ends near the KL of the exact-repulsion fit (same P, same optimiser).
     /// 300 points make a sparse map (about 50 × 40, a few points per unit box), where openTSNE's 3-node grid is
     /// a few percent off per force and the fit ends a few percent above the exact KL (this is why `auto` keeps
-    /// Barnes-Hut for small N); 5 nodes per box must close the gap to 1 %.
+    /// Barnes-Hut for small N); 5 nodes per box must close most of the gap. A whole fit is a path: the PCA start
+    /// alone moves with OpenBLAS's kernel, and with OPENBLAS_CORETYPE set to Haswell, SkylakeX, Sandybridge and
+    /// Prescott on one AMD EPYC the exact fit ended at KL 0.657–0.668, the 5-node fit 0.2–1.8 % from it and the
+    /// 3-node fit 5–7.5 % above it. So: 5 nodes within 3 %, and below the 3-node fit.
     @Test func fftFitReachesExactKL() throws {
         let (x, labels) = MathSample.blobs(clusters: 4, perCluster: 75, d: 8, separation: 4, seed: 12)
         var o = MathTSNETests.smallOptions(perplexity: 15, iterations: 300)
@@ -174,7 +177,8 @@ struct MathTSNEFFTTests {
         let fine = try TSNE.fit(x, n: 300, d: 8, options: o)
         #expect(fft.method == .fft)
         #expect(abs(fft.kl - exact.kl) < 0.1 * exact.kl, "KL fft \(fft.kl), exact \(exact.kl)")
-        #expect(abs(fine.kl - exact.kl) < 0.01 * exact.kl, "KL fft with 5 nodes \(fine.kl), exact \(exact.kl)")
+        #expect(abs(fine.kl - exact.kl) < 0.03 * exact.kl, "KL fft with 5 nodes \(fine.kl), exact \(exact.kl)")
+        #expect(fine.kl < fft.kl, "KL with 5 nodes \(fine.kl), with 3 \(fft.kl)")
         #expect(ClusterMetrics.knnAccuracy(fft.embedding, n: 300, d: 2, labels: labels, k: 5) == 1)
     }
 

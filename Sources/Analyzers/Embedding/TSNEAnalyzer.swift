@@ -46,6 +46,7 @@ public struct TSNEAnalyzer: Analyzer {
             OptionSpec("exaggeration", default: "12", "early exaggeration factor"),
             OptionSpec("exaggeration-iterations", default: "250", "iterations with early exaggeration"),
             OptionSpec("learning-rate", default: "auto", "step size; auto = max(N / exaggeration / 4, 50) as openTSNE"),
+            OptionSpec("max-step", default: "5", "largest distance a point moves in one iteration (openTSNE's max_step_norm), or none"),
             OptionSpec("init", default: "pca", "initial map: pca or random"),
             OptionSpec("seed", default: "0", "seed of every random choice"),
             OptionSpec("threads", default: "2", "worker threads"),
@@ -62,6 +63,7 @@ public struct TSNEAnalyzer: Analyzer {
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
         let perplexity = try options.double("perplexity", min: 1)
         _ = try options.choice("method", TSNE.Method.allCases.map(\.rawValue))
+        if options.string("max-step").lowercased() != "none" { _ = try options.double("max-step", min: 1e-9) }
         let dump = inputs.dumps[0]
         if let n = dump.shape(try FeatureMatrix.path(options.string("features")))?.first {
             try Self.requireEnoughSamples(n, perplexity: perplexity, file: dump.path, usable: false)
@@ -85,6 +87,7 @@ public struct TSNEAnalyzer: Analyzer {
         o.exaggerationIterations = try options.int("exaggeration-iterations", min: 0)
         let rate = options.string("learning-rate")
         o.learningRate = rate.lowercased() == "auto" ? nil : try options.double("learning-rate", min: 1e-9)
+        o.maxStepNorm = options.string("max-step").lowercased() == "none" ? nil : try options.double("max-step", min: 1e-9)
         o.initialization = try options.choice("init", ["pca", "random"]) == "pca" ? .pca : .random
         o.seed = try options.seed()
         o.threads = try options.int("threads", min: 1)
