@@ -15,6 +15,38 @@ def relative(a, b):
     return 0.0 if diff == 0 else diff / (scale if scale > 0 else 1.0)
 
 
+def relu_ties(model, batches, relative=1e-6):
+    """Indices of the probe samples where some ReLU's input lies within `relative` of zero (relative to that
+    input's largest magnitude in the sample), in a forward pass of `model` in eval mode over `batches`.
+
+    ReLU's derivative jumps at 0. At such a point a last-bit difference in the forward (another BLAS kernel,
+    another summation order) flips the mask, and every gradient upstream of it changes by a whole unit's share,
+    not by rounding: seen on an AMD EPYC, where a layer2.1.bn1 output of 5e-8 (max 2) changed sign between
+    OpenBLAS's Haswell and SkylakeX kernels and moved that sample's layer1 gradient by 1 %. Those samples'
+    gradients cannot be held to rounding tolerance; the rest of the dump still can.
+    """
+    flagged, offset = set(), [0]
+
+    def hook(module, inputs):  # a pre-hook: torchvision's ReLUs are in place
+        x = inputs[0].detach().flatten(1).abs()
+        near = (x < relative * x.max(dim=1, keepdim=True).values).any(dim=1)
+        flagged.update(offset[0] + i for i in torch.nonzero(near).flatten().tolist())
+
+    handles = [m.register_forward_pre_hook(hook) for m in model.modules() if isinstance(m, torch.nn.ReLU)]
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for x, *_ in batches:
+                model(x)
+                offset[0] += len(x)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(training)
+    return flagged
+
+
 def probe_batches(dump, batch_size=3, raw=False):
     """The probe set stored in `dump`, as a PyTorch user's loader would give it.
 
