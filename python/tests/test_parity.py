@@ -43,7 +43,7 @@ def torch_model(checkpoint):
 
 
 def both_dumps(loupe, run, layers, target, folder):
-    """(Loupe's dump, loupe_torch's dump) of the run's epoch-1 checkpoint, float32."""
+    """(Loupe's dump, loupe_torch's dump, the samples with a ReLU tie) of the run's epoch-1 checkpoint, float32."""
     checkpoint = run / "checkpoints" / "epoch-0001.h5"
     ref = folder / "loupe.h5"
     loupe("probe", "--checkpoint", checkpoint, "--target", target, "--layers", layers, "--dtype", "float32",
@@ -53,7 +53,7 @@ def both_dumps(loupe, run, layers, target, folder):
     ours = folder / "torch.h5"
     probe = loupe_torch.Probe(model, layers=layers, target=target, classes=ck.classes, normalization=normalization)
     probe.dump(batches, ours, epoch=ck.epoch, dtype="float32", run=attrs(ref)["run"], seed=ck.seed)
-    return ref, ours
+    return ref, ours, relu_ties(model, batches)
 
 
 def figures(ours, ref, ties=frozenset()):
@@ -68,12 +68,6 @@ def figures(ours, ref, ties=frozenset()):
     return {k: relative(pick(k, a[k]), pick(k, b[k])) for k in sorted(b) if b[k].dtype.kind == "f"}
 
 
-def ties_of(checkpoint, ref):
-    """The probe samples of Loupe's dump `ref` at which the checkpoint's PyTorch model has a ReLU tie."""
-    model, _ = torch_model(checkpoint)
-    return relu_ties(model, probe_batches(ref, batch_size=3)[0])
-
-
 CASES = {
     "resnet18-logit": ("resnet_run", RESNET_LAYERS, "logit"),
     "littleconv-logit": ("littleconv_run", LITTLECONV_LAYERS, "logit"),
@@ -85,8 +79,8 @@ CASES = {
 def parity(request, loupe, tmp_path_factory):
     run_fixture, layers, target = CASES[request.param]
     run = request.getfixturevalue(run_fixture)
-    ref, ours = both_dumps(loupe, run, layers, target, tmp_path_factory.mktemp(request.param))
-    return request.param, ref, ours, ties_of(run / "checkpoints" / "epoch-0001.h5", ref)
+    ref, ours, ties = both_dumps(loupe, run, layers, target, tmp_path_factory.mktemp(request.param))
+    return request.param, ref, ours, ties
 
 
 def test_every_dataset_within_tolerance(parity):
@@ -149,7 +143,7 @@ def analyzer_options():
 
 
 def test_every_analyzer_runs_on_the_torch_dump(loupe, resnet_run, tmp_path):
-    ref, ours = both_dumps(loupe, resnet_run, "layer3,layer4", "logit", tmp_path)
+    ref, ours, _ = both_dumps(loupe, resnet_run, "layer3,layer4", "logit", tmp_path)
     listing = json.loads(loupe("analyzers", "--json"))
     assert len(listing) >= 6
     options = analyzer_options()
@@ -168,7 +162,7 @@ def test_every_analyzer_runs_on_the_torch_dump(loupe, resnet_run, tmp_path):
 
 def test_loupe_compare_reads_torch_and_loupe_runs(loupe, resnet_run, tmp_path):
     """`loupe compare` on a run folder written by loupe_torch next to one written by Loupe."""
-    ref, ours = both_dumps(loupe, resnet_run, "layer3,layer4", "logit", tmp_path)
+    ref, ours, _ = both_dumps(loupe, resnet_run, "layer3,layer4", "logit", tmp_path)
     for name, dump in (("torch-run", ours), ("loupe-run", ref)):
         (tmp_path / name / "dumps").mkdir(parents=True)
         (tmp_path / name / "dumps" / "epoch-0001.h5").write_bytes(dump.read_bytes())

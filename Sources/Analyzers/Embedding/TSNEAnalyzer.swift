@@ -63,11 +63,16 @@ public struct TSNEAnalyzer: Analyzer {
     public func validate(inputs: AnalyzerInputs, options: AnalyzerOptions) throws {
         let perplexity = try options.double("perplexity", min: 1)
         _ = try options.choice("method", TSNE.Method.allCases.map(\.rawValue))
-        if options.string("max-step").lowercased() != "none" { _ = try options.double("max-step", min: 1e-9) }
+        _ = try Self.maxStep(options)
         let dump = inputs.dumps[0]
         if let n = dump.shape(try FeatureMatrix.path(options.string("features")))?.first {
             try Self.requireEnoughSamples(n, perplexity: perplexity, file: dump.path, usable: false)
         }
+    }
+
+    /// The `max-step` option: a distance > 0, or nil for `none`.
+    static func maxStep(_ options: AnalyzerOptions) throws -> Double? {
+        options.string("max-step").lowercased() == "none" ? nil : try options.double("max-step", min: 1e-9)
     }
 
     static func requireEnoughSamples(_ n: Int, perplexity: Double, file: String, usable: Bool) throws {
@@ -87,7 +92,7 @@ public struct TSNEAnalyzer: Analyzer {
         o.exaggerationIterations = try options.int("exaggeration-iterations", min: 0)
         let rate = options.string("learning-rate")
         o.learningRate = rate.lowercased() == "auto" ? nil : try options.double("learning-rate", min: 1e-9)
-        o.maxStepNorm = options.string("max-step").lowercased() == "none" ? nil : try options.double("max-step", min: 1e-9)
+        o.maxStepNorm = try Self.maxStep(options)
         o.initialization = try options.choice("init", ["pca", "random"]) == "pca" ? .pca : .random
         o.seed = try options.seed()
         o.threads = try options.int("threads", min: 1)
