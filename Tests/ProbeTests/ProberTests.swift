@@ -89,8 +89,9 @@ struct ProberTests {
         #expect(prob.values[0] == 1)
     }
 
-    @Test("a dump written batch by batch holds every documented dataset and h5py reads it")
-    func dumpContents() throws {
+    @Test("a dump written batch by batch holds every documented dataset and h5py reads it; compressed rows are one per chunk, uncompressed ones contiguous",
+          arguments: [HDF5Compression.deflate(level: 1, shuffle: true), .none])
+    func dumpContents(compression: HDF5Compression) throws {
         let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -100,7 +101,7 @@ struct ProberTests {
                                 classes: ["a", "b", "c", "d"], sampleCount: 6, layers: [("hidden", [hiddenSize, 1, 1])],
                                 embeddingSize: hiddenSize)
         header.storage = .float16
-        header.compression = .deflate(level: 1, shuffle: true)
+        header.compression = compression
         let path = folder + "/epoch-0004.h5"
         try Prober(network: net, target: .prob, layers: ["hidden"]).write(to: path, header: header, batchCount: 2) { i in
             var b = makeBatch(seed: UInt64(i))
@@ -117,6 +118,9 @@ struct ProberTests {
         #expect(try file.dataset(RunFormat.Dump.ids).readStrings() == ["0/a", "0/b", "0/c", "1/a", "1/b", "1/c"])
         #expect(try file.dataset(RunFormat.Dump.gradient("hidden")).shape == [6, hiddenSize, 1, 1])
         #expect(try file.dataset(RunFormat.Dump.gradient("hidden")).elementType == .float16)
+        let compressed = compression != .none
+        #expect(try file.dataset(RunFormat.Dump.activation("hidden")).chunk == (compressed ? [1, hiddenSize, 1, 1] : nil))
+        #expect(try file.dataset(RunFormat.Dump.images).chunk == (compressed ? [1, 2, 2, 3] : nil))
         #expect(try file.attribute("target") == .string("prob"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
