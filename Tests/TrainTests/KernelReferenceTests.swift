@@ -83,6 +83,33 @@ import Testing
         #expect(!strided.usesBatchWide(strided.geometry([3, 16, 8, 8]), parts: 2))
     }
 
+    /// The backward reads the F(2×2) filters its forward kept: the same bits as transforming them again, and
+    /// after the weights change, the next forward's, not the first one's.
+    @Test(arguments: [true, false])
+    func keptFiltersFollowTheWeights(batchWide: Bool) {
+        let layers = [true, false].map { keeps in
+            let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 24, kernel: 3, padding: 1, bias: false)
+            conv.winogradTileOverride = .f2
+            conv.allowsBatchWide = batchWide
+            conv.keepsFilters = keeps
+            return conv
+        }
+        let x = GradientCheck.random([3, 16, 6, 6], seed: 3), dy = GradientCheck.random([3, 24, 6, 6], seed: 4)
+        var dxs: [[Tensor]] = [[], []]
+        for (i, conv) in layers.enumerated() {
+            let ctx = GradientCheck.context(threads: 2)
+            for seed in [UInt64(1), 5] {
+                conv.weight.value = GradientCheck.random(conv.weight.shape, seed: seed)
+                _ = conv.forward(x, ctx)
+                dxs[i].append(conv.backward(dy, ctx))
+            }
+        }
+        #expect(dxs[0].map(\.storage) == dxs[1].map(\.storage), "kept against transformed again")
+        let second = Self.directConvolution(x: x, w: layers[0].weight.value, bias: nil, dy: dy, stride: 1, padding: 1)
+        #expect(Self.relativeMaxError(dxs[0][1], second.dx) < 1e-5, "input gradient after the weights changed")
+        #expect(layers[0].usesWinograd(layers[0].geometry(x.shape)))
+    }
+
     @Test func convolutionAccumulatesAndSkipsFrozenWeights() {
         let conv = Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, padding: 1, bias: false)
         conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)

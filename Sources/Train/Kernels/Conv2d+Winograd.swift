@@ -1,7 +1,8 @@
 // Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
 // `winograd4MinimumMap` (24) pixels a side, F(2×2, 3×3) below (see Winograd.swift and Winograd+Tile.swift for
 // the transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
-// (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared), 5 V, 6 Mw/Ŷ, 7 rows,
+// (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared; F(2×2) keeps its own, see
+// forwardFilters), 5 V, 6 Mw/Ŷ, 7 rows,
 // 8 this thread's Z.
 
 import Foundation
@@ -50,13 +51,37 @@ extension Conv2d {
         return max(1, min(perPart, (Conv2d.winogradColumns ?? cacheColumns(tile)) / t, byMemory))
     }
 
+    /// False when the environment sets LOUPE_NO_KEPT_FILTERS=1 (for benchmarking): `keepsFilters`' default.
+    static let keepsFiltersByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_KEPT_FILTERS"] == nil
+
+    /// U (positions, O, C) for this forward: into the layer's own buffer for F(2×2), whose input gradient reads
+    /// the same U, so the backward need not write it again (16·O·C floats, 16 MB for a 512-channel layer and
+    /// 64 MB for all of ResNet-18's F(2×2) convolutions, held from the first step on); into the shared scratch
+    /// otherwise.
+    func forwardFilters(_ tile: Winograd.Tile, parts: Int, _ ctx: RunContext) -> UnsafeMutablePointer<Float> {
+        let count = tile.positions * outChannels * inChannels
+        let keep = tile == .f2 && keepsFilters
+        let u = keep ? cache.filters.buffer(count) : ctx.workspace.scratch(thread: 0, slot: 4, count: count)
+        transformFilters(tile, into: u, parts: parts)
+        cache.filters.fresh = keep
+        return u
+    }
+
+    /// The filters the input gradient reads: the forward's when it kept them (same weights: the optimiser
+    /// steps after the backward), else transformed now into the shared scratch.
+    func inputGradientFilters(_ tile: Winograd.Tile, parts: Int, _ ctx: RunContext) -> UnsafePointer<Float> {
+        if tile == .f2, cache.filters.fresh, let kept = cache.filters.pointer { return UnsafePointer(kept) }
+        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: tile.positions * outChannels * inChannels)
+        transformInputGradientFilters(tile, into: u, parts: parts)
+        return UnsafePointer(u)
+    }
+
     func winogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), positions = tile.positions
         let parts = Parallel.parts(ctx.threads, count: g.n, itemCost: 4 * C * g.l * O / 8)
         if usesBatchWideWinograd(g, parts: parts) { return batchWideWinogradForward(x, out: out, g, parts: parts, ctx) }
         let m = winogradChunk(g, parts: parts), ld = m * T
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: positions * O * C)
-        transformFilters(tile, into: u, parts: parts)
+        let u = forwardFilters(tile, parts: parts, ctx)
         let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: tile.bufferCount(rows: C, ld: ld)) }
         let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: tile.bufferCount(rows: O, ld: ld)) }
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
@@ -90,8 +115,7 @@ extension Conv2d {
         }
         let m = winogradChunk(g, parts: parts), ld = m * T
         let wide = max(C, O)
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? positions * O * C : 1)
-        if dx != nil { transformInputGradientFilters(tile, into: u, parts: parts) }
+        let u = dx != nil ? inputGradientFilters(tile, parts: parts, ctx) : UnsafePointer(ctx.workspace.scratch(thread: 0, slot: 4, count: 1))
         let vs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 5, count: tile.bufferCount(rows: wide, ld: ld)) }
         let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: tile.bufferCount(rows: wide, ld: ld)) }
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
@@ -138,4 +162,24 @@ extension Conv2d {
             }
         }
     }
+}
+
+/// A layer's own buffer for its transformed filters, kept from one forward to its backward.
+final class KeptFilters {
+    private(set) var pointer: UnsafeMutablePointer<Float>?
+    private var capacity = 0
+    /// Set by a forward that wrote the buffer from the current weights; cleared when the next forward starts.
+    var fresh = false
+
+    /// At least `count` floats, reallocated only to grow.
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if capacity < count {
+            pointer?.deallocate()
+            pointer = .allocate(capacity: count)
+            capacity = count
+        }
+        return pointer!
+    }
+
+    deinit { pointer?.deallocate() }
 }

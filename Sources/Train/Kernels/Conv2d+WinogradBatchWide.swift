@@ -5,8 +5,8 @@
 // need adding up. See Winograd.swift for the transforms.
 //
 // Shapes (T tiles per sample, ld = G·T, X = 16 or 36 positions):
-//   U   (X, O, C)     slot 4: transformed filters (for the input gradient, read transposed at
-//                     Tile.inputGradientPosition(ξ))
+//   U   (X, O, C)     slot 4, or the layer's kept F(2×2) filters: transformed filters (for the input gradient,
+//                     read transposed at Tile.inputGradientPosition(ξ))
 //   V   (X, C, ld)    slot 5: transformed input tiles (of dOut, with O channels, for the input gradient)
 //   M   (X, O, ld)    slot 6: products before the output transform, or Ŷ, the transformed dOut tiles
 //   Z   (X, O, C)     slot 8: Σ over the batch of Ŷ[ξ]·V[ξ]ᵀ
@@ -49,11 +49,10 @@ extension Conv2d {
     func batchWideWinogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
                                   parts: Int, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), G = batchWideWinogradGroup(g)
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: tile.positions * O * C)
         let v = ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: C, ld: G * T))
         let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: tile.bufferCount(rows: O, ld: G * T))
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
-        transformFilters(tile, into: u, parts: parts)
+        let u = forwardFilters(tile, parts: parts, ctx)
         Conv2d.batchWideWinograd(tile, input: x, inputChannels: C, h: g.h, w: g.w, filters: u, flipped: false, outputChannels: O,
                                  into: out, n: g.n, group: G, tiles: T, v: v, m: mw, rows: rows, parts: parts)
     }
@@ -97,14 +96,13 @@ extension Conv2d {
                                    dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry, parts: Int, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), G = batchWideWinogradGroup(g)
         let wide = max(C, O)
-        let u = ctx.workspace.scratch(thread: 0, slot: 4, count: dx != nil ? tile.positions * O * C : 1)
         let v = ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: wide, ld: G * T))
         let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: tile.bufferCount(rows: wide, ld: G * T))
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let z = ctx.workspace.scratch(thread: 0, slot: 8, count: dw != nil ? tile.positions * O * C : 1)
         if let dx {
             // The same convolution on dOut with the flipped, transposed filters.
-            transformInputGradientFilters(tile, into: u, parts: parts)
+            let u = inputGradientFilters(tile, parts: parts, ctx)
             Conv2d.batchWideWinograd(tile, input: dy, inputChannels: O, h: g.p, w: g.q, filters: u, flipped: true, outputChannels: C,
                                      into: dx, n: g.n, group: G, tiles: T, v: v, m: mw, rows: rows, parts: parts)
         }

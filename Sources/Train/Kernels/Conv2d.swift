@@ -30,6 +30,9 @@ final class Conv2d: Layer {
         var input: Tensor?
         var output = Tensor.empty
         var geometry: ConvGeometry?
+        /// The F(2×2) transformed filters of the last forward, which its input gradient reads again
+        /// (Conv2d+Winograd.swift).
+        let filters = KeptFilters()
     }
     private(set) var cache = Cache()
 
@@ -49,6 +52,9 @@ final class Conv2d: Layer {
     var allowsBatchWide = Conv2d.batchWideByDefault
     /// Floats per batch-wide buffer (tests lower it to reach several groups).
     var batchWideBudget = Conv2d.batchWideBudget
+    /// False: the input gradient transforms the filters again instead of reading the forward's F(2×2) ones
+    /// (tests compare the two; see `forwardFilters`).
+    var keepsFilters = Conv2d.keepsFiltersByDefault
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          bias: Bool, group: ParameterGroup = .backbone) {
@@ -69,7 +75,10 @@ final class Conv2d: Layer {
          ConvGeometry.outputSize(input[2], kernel: kernel, stride: stride, padding: padding)]
     }
 
-    func releaseCache() { cache.input = nil }
+    func releaseCache() {
+        cache.input = nil
+        cache.filters.fresh = false
+    }
 
     func geometry(_ shape: [Int]) -> ConvGeometry {
         precondition(shape.count == 4 && shape[1] == inChannels, "\(name): expected (N, \(inChannels), H, W), got \(shape)")
