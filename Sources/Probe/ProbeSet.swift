@@ -9,11 +9,18 @@ public struct ProbeSet {
     public let transform: Preprocessor
     public let batchSize: Int
 
-    public init(dataset: any Dataset, indices: [Int], transform: Preprocessor, batchSize: Int = 32) {
+    /// Batches already prepared, for the next dump of this set (copies of a `ProbeSet` share them).
+    let prepared: PreparedBatches
+
+    /// - Parameter keepBytes: how much of the prepared batches to keep for later dumps of the same set
+    ///   (`PreparedBatches`); 0 prepares every batch every time.
+    public init(dataset: any Dataset, indices: [Int], transform: Preprocessor, batchSize: Int = 32,
+                keepBytes: Int = PreparedBatches.defaultBudget) {
         self.dataset = dataset
         self.indices = indices
         self.transform = transform
         self.batchSize = batchSize
+        prepared = PreparedBatches(budget: keepBytes)
     }
 
     public var batchCount: Int { (indices.count + batchSize - 1) / batchSize }
@@ -25,8 +32,14 @@ public struct ProbeSet {
         return (meta.background != nil, meta.box != nil, meta.mask != nil)
     }
 
-    /// Batch `index`: the normalised input and, per sample, the pixels as shown and their metadata.
+    /// Batch `index`: the normalised input and, per sample, the pixels as shown and their metadata. Prepared
+    /// once and kept while the set's batches fit their budget: the eval transform gives the same batch each time.
     public func batch(_ index: Int, presence: (background: Bool, box: Bool, mask: Bool)) throws -> Prober.Batch {
+        let key = PreparedBatches.Key(index: index, background: presence.background, box: presence.box, mask: presence.mask)
+        return try prepared.batch(key) { try prepare(index, presence: presence) }
+    }
+
+    private func prepare(_ index: Int, presence: (background: Bool, box: Bool, mask: Bool)) throws -> Prober.Batch {
         let slice = indices[(index * batchSize)..<min(indices.count, (index + 1) * batchSize)]
         let samples = try slice.map { transform.apply(try dataset.sample(at: $0)) }
         let input = transform.tensor(samples)

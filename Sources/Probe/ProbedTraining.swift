@@ -41,9 +41,11 @@ public final class ProbedTraining {
         _ = try DumpLayers.resolve(options.layers, model: trainer.model, imageSize: trainer.config.imageSize)
         let epochs = Set(trainer.config.dumpEpochs)
         let options = self.options
+        // One probe set for the whole run, so each dump after the first reuses its prepared batches.
+        let probe = ProbedTraining.probeSet(of: trainer, batchSize: options.batchSize)
         trainer.epochHook = { trainer, epoch in
             guard epochs.contains(epoch) else { return }
-            try ProbedTraining.dump(trainer: trainer, epoch: epoch, options: options)
+            try ProbedTraining.dump(trainer: trainer, epoch: epoch, options: options, probe: probe)
         }
     }
 
@@ -101,9 +103,10 @@ public final class ProbedTraining {
         ProbeSet(dataset: trainer.dataset, indices: trainer.probeIndices, transform: trainer.evalTransform, batchSize: batchSize)
     }
 
-    /// Writes `dumps/epoch-NNNN.h5` for the trainer's current weights.
-    public static func dump(trainer: Trainer, epoch: Int, options: DumpOptions) throws {
-        let probe = probeSet(of: trainer, batchSize: options.batchSize)
+    /// Writes `dumps/epoch-NNNN.h5` for the trainer's current weights, from `probe` (the trainer's probe set,
+    /// made anew when nil).
+    public static func dump(trainer: Trainer, epoch: Int, options: DumpOptions, probe: ProbeSet? = nil) throws {
+        let probe = probe ?? probeSet(of: trainer, batchSize: options.batchSize)
         let path = trainer.directory.dumpPath(epoch: epoch)
         let runName = URL(fileURLWithPath: trainer.directory.path).lastPathComponent
         try ProbeJob(model: trainer.model, probe: probe, options: options, epoch: epoch, run: runName,

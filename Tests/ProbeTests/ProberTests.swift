@@ -133,6 +133,30 @@ struct ProberTests {
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "float16 [0, 2, 3, 0, 2, 3] 4")
     }
 
+    @Test("prepared batches are made once per key and kept up to their budget; past it they are made every time")
+    func preparedBatchesKeepWithinBudget() throws {
+        let one = PreparedBatches.bytes(of: makeBatch(seed: 0))
+        let kept = PreparedBatches(budget: 2 * one)
+        var made: [Int] = []
+        func take(_ index: Int, mask: Bool = false) throws -> Prober.Batch {
+            try kept.batch(.init(index: index, background: false, box: false, mask: mask)) {
+                made.append(index)
+                return makeBatch(seed: UInt64(index))
+            }
+        }
+        for _ in 0..<3 { for i in 0..<3 { _ = try take(i) } }
+        // Batches 0 and 1 fill the budget; 2 is made each time.
+        #expect(made == [0, 1, 2, 2, 2])
+        #expect(kept.keptBytes == 2 * one)
+        #expect(try take(1).input.storage == makeBatch(seed: 1).input.storage)
+        _ = try take(0, mask: true)
+        #expect(made.last == 0, "another metadata request is another batch")
+        let none = PreparedBatches(budget: 0)
+        var count = 0
+        for _ in 0..<2 { _ = try none.batch(.init(index: 0, background: false, box: false, mask: false)) { count += 1; return makeBatch(seed: 0) } }
+        #expect(count == 2)
+    }
+
     @Test("a write that fails on the writer thread surfaces as its typed error and leaves no file behind")
     func writerErrorSurfaces() throws {
         let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
