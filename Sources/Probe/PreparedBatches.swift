@@ -7,8 +7,8 @@ import Foundation
 /// synthetic set (JPEG folders cost more). Batches are kept until they would pass `budget` bytes; later
 /// ones are prepared every time, so memory stays bounded for large images or probe sets.
 public final class PreparedBatches: @unchecked Sendable {
-    /// 128 MiB: the whole default probe set (256 RGB images, 15 bytes a pixel kept) up to about 185 px, its first
-    /// batches above that.
+    /// 128 MiB: the whole default probe set (256 RGB images, 15 bytes a pixel kept, 16 with masks) up to about
+    /// 181–187 px, its first batches above that.
     public static let defaultBudget = 128 << 20
 
     struct Key: Hashable {
