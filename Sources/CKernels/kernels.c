@@ -20,21 +20,6 @@
 #define WINOGRAD4_BLOCK 128
 /// Floats of the padded-row buffer for maps `w` wide: the row, its zeros and 16 floats of slack.
 #define WINOGRAD_ROW_FLOATS(w) (2 * (((w) + 1) / 2) + 18)
-/// Tile columns from which the input transform gathers by unfolding (LOUPE_WINOGRAD_UNFOLD for benchmarks).
-#define WINOGRAD_UNFOLD_MIN_TILES winograd_unfold_min_tiles()
-
-static ptrdiff_t winograd_unfold_min_tiles(void) {
-    static int cached = -1;
-    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (value < 0) {
-        const char *text = getenv("LOUPE_WINOGRAD_UNFOLD");
-        value = text ? atoi(text) : 16;
-        if (value < 0) value = 16;
-        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
-    }
-    return value;
-}
-
 size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
     const ptrdiff_t tiles = ((h + 1) / 2) * ((w + 1) / 2);
     const ptrdiff_t columns = tiles > WINOGRAD_BLOCK ? tiles : WINOGRAD_BLOCK + tiles;

@@ -2,13 +2,13 @@
 // level with VARIANT (name suffix) and VL (floats per vector) defined, inside a
 // `#pragma clang attribute push(target(...))`, so the same source compiles to SSE2, AVX2 and AVX-512.
 //
-// Every transform runs in two passes per channel over a block of samples: a gather pass that walks the
-// image rows (short, 2 to 56 floats here) and writes per-tile values into scratch rows (for the input,
-// im2col_variant.h's unfold with a 4×4 window and stride 2), and a combine
-// pass that runs over the block's tile columns (s·T + tile) with full-width vectors. Vectorising over
-// the columns of one image row, as a single pass must, leaves most lanes idle on small maps: a 16 × 16
-// map has 8 tile columns, a 2 × 2 map one. Shapes as in CKernels.h; D (16, n) or Y (4, n) scratch rows
-// for n = block samples · T columns.
+// The input transform reads each tile column's 16 inputs through an offset table (one block of VL columns
+// at a time, reused by every channel) and applies Bᵀ·d·B in registers. The output and output-gradient
+// transforms run in two passes per channel over a block of samples: a gather pass that walks the image
+// rows (short, 2 to 56 floats here) and writes per-tile values into scratch rows, and a combine pass that
+// runs over the block's tile columns (s·T + tile) with full-width vectors. Vectorising over the columns of
+// one image row, as a single pass must, leaves most lanes idle on small maps: a 16 × 16 map has 8 tile
+// columns, a 2 × 2 map one. Shapes as in CKernels.h; Y (4, n) scratch rows for n = block samples · T columns.
 
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
@@ -16,6 +16,8 @@
 #define VF CAT(vf, VARIANT)
 
 typedef float VF __attribute__((ext_vector_type(VL)));
+typedef uint32_t CAT(vu, VARIANT) __attribute__((ext_vector_type(VL)));
+#define VU CAT(vu, VARIANT)
 
 #define LOADV(p) ({ VF v_; __builtin_memcpy(&v_, (p), sizeof(VF)); v_; })
 #define STOREV(p, x) do { VF t_ = (x); __builtin_memcpy((p), &t_, sizeof(VF)); } while (0)
@@ -29,79 +31,68 @@ static inline ptrdiff_t FN(block_samples)(ptrdiff_t tiles) {
     return bs < 1 ? 1 : bs;
 }
 
+/// Column offsets of one block: for lane l (column k0 + l, or the block's first column past the end) and tile
+/// position 4a + b, where to read in a channel plane of the sample (its pixel 0 when the position is padding)
+/// and whether the position is inside the image (all ones) or padding (zero).
+static inline void FN(input_offsets)(ptrdiff_t k0, ptrdiff_t lanes, ptrdiff_t T, ptrdiff_t Qt, ptrdiff_t H,
+                                     ptrdiff_t W, ptrdiff_t stride, ptrdiff_t off[16][VL], uint32_t keep[16][VL]) {
+    for (int l = 0; l < VL; l++) {
+        const ptrdiff_t k = k0 + (l < lanes ? l : 0), s = k / T, t = k % T, ti = t / Qt, tj = t % Qt;
+        for (int a = 0; a < 4; a++) {
+            for (int b = 0; b < 4; b++) {
+                const ptrdiff_t r = 2 * ti + a - 1, q = 2 * tj + b - 1;
+                const int inside = r >= 0 && r < H && q >= 0 && q < W;
+                off[4 * a + b][l] = s * stride + (inside ? r * W + q : 0);
+                keep[4 * a + b][l] = inside ? ~0u : 0u;
+            }
+        }
+    }
+}
+
 void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
                         ptrdiff_t H, ptrdiff_t W, float *restrict v, ptrdiff_t ld, ptrdiff_t plane,
                         float *restrict scratch) {
-    const ptrdiff_t Pt = (H + 1) / 2, Qt = (W + 1) / 2, T = Pt * Qt, R = 2 * Qt + 2;
-    const ptrdiff_t bs = FN(block_samples)(T);
-    // Wide maps gather by unfolding (whole rows of vector copies); narrow ones by padded rows, where the
-    // unfold's per-row set-up costs more than its copies (measured on ResNet-18 at 64 px).
-    const int unfold = Qt >= WINOGRAD_UNFOLD_MIN_TILES;
-    float *restrict row = scratch, *restrict d = scratch + WINOGRAD_ROW_FLOATS(W);
-    for (ptrdiff_t s0 = 0; s0 < samples; s0 += bs) {
-        const ptrdiff_t s1 = s0 + bs < samples ? s0 + bs : samples, n = (s1 - s0) * T;
+    (void)scratch;
+    const ptrdiff_t Qt = (W + 1) / 2, T = ((H + 1) / 2) * Qt, n = samples * T;
+    // A block is VL columns (s·T + tile, across samples on small maps), so every vector is full however few
+    // tiles a row has; the 16 inputs of each column are read through an offset table built once per block
+    // and reused by every channel, and padding is masked to exact zeros (a NaN or ∞ elsewhere in the plane
+    // stays out of the tiles that do not contain it). It replaced a gather through zero-padded rows whose
+    // per-row set-up and 16 store streams dominated on 2- to 16-pixel maps (docs/speed.md, 2026-12-07).
+    ptrdiff_t off[16][VL];
+    uint32_t keep[16][VL];
+    for (ptrdiff_t k0 = 0; k0 < n; k0 += VL) {
+        const ptrdiff_t lanes = n - k0 < VL ? n - k0 : VL;
+        FN(input_offsets)(k0, lanes, T, Qt, H, W, stride, off, keep);
         for (ptrdiff_t c = 0; c < C; c++) {
-            float *out = v + s0 * T + c * ld;
-            if (unfold) {
-                // Gather: the 4×4 tiles are the windows of a 4×4, stride-2 unfold padded by one pixel
-                // (D[4a + b][s·T + tile] = d[a][b]); Pt × Qt windows, the last ones zero past the edge.
-                for (ptrdiff_t s = s0; s < s1; s++) {
-                    FN(im2col)(x + s * stride + c * H * W, 1, H, W, 4, 2, 1, Pt, Qt, d + (s - s0) * T, n);
-                }
-                // Combine: Bᵀ on the columns of each row a, (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then
-                // the same on the rows.
-#define INPUT_TILE(TYPE, LOAD, k, STORE)                                                                           \
-                {                                                                                                   \
-                    TYPE e[4][4];                                                                                   \
-                    for (int r = 0; r < 4; r++) {                                                                   \
-                        const TYPE d0 = LOAD(d + (4 * r) * n + k), d1 = LOAD(d + (4 * r + 1) * n + k);              \
-                        const TYPE d2 = LOAD(d + (4 * r + 2) * n + k), d3 = LOAD(d + (4 * r + 3) * n + k);          \
-                        e[r][0] = d0 - d2; e[r][1] = d1 + d2; e[r][2] = d2 - d1; e[r][3] = d1 - d3;                 \
-                    }                                                                                               \
-                    for (int b = 0; b < 4; b++) {                                                                   \
-                        STORE(out + b * plane + k, e[0][b] - e[2][b]);                                              \
-                        STORE(out + (4 + b) * plane + k, e[1][b] + e[2][b]);                                        \
-                        STORE(out + (8 + b) * plane + k, e[2][b] - e[1][b]);                                        \
-                        STORE(out + (12 + b) * plane + k, e[1][b] - e[3][b]);                                       \
-                    }                                                                                               \
-                }
-                ptrdiff_t k = 0;
-                for (; k + VL <= n; k += VL) INPUT_TILE(VF, LOADV, k, STOREV)
-                for (; k < n; k++) INPUT_TILE(float, SCALAR_LOAD, k, SCALAR_STORE)
-                continue;
+            const float *xc = x + c * H * W;
+            VF d[16];
+            for (int i = 0; i < 16; i++) {
+                float g[VL];
+                for (int l = 0; l < VL; l++) g[l] = xc[off[i][l]];
+                VU m;
+                __builtin_memcpy(&m, keep[i], sizeof(VU));
+                d[i] = (VF)((VU)LOADV(g) & m);
             }
-            // Gather: column combinations (Bᵀ on the columns) of every zero-padded row r, stored for
-            // the one or two tile rows that contain it (tile row ti reads padded rows 2ti …< 2ti + 4).
-            for (ptrdiff_t s = s0; s < s1; s++) {
-                const float *src = x + s * stride + c * H * W;
-                float *base = d + (s - s0) * T;
-                for (ptrdiff_t r = 0; r < 2 * Pt + 2; r++) {
-                    __builtin_memset(row, 0, (size_t)R * sizeof(float));
-                    if (r >= 1 && r <= H) __builtin_memcpy(row + 1, src + (r - 1) * W, (size_t)W * sizeof(float));
-                    float *first = (r / 2 < Pt) ? base + (4 * (r % 2)) * n + (r / 2) * Qt : 0;
-                    float *second = (r >= 2 && r / 2 - 1 < Pt) ? base + (4 * (r % 2 + 2)) * n + (r / 2 - 1) * Qt : 0;
-                    // c0 = p0 − p2, c1 = p1 + p2, c2 = p2 − p1, c3 = p1 − p3 for p = row[2j …< 2j + 4].
-#define ROW_COMBINATIONS(dst)                                                                                \
-                    for (ptrdiff_t j = 0; j < Qt; j++) {                                                      \
-                        const float p0 = row[2 * j], p1 = row[2 * j + 1], p2 = row[2 * j + 2], p3 = row[2 * j + 3]; \
-                        dst[j] = p0 - p2; dst[n + j] = p1 + p2; dst[2 * n + j] = p2 - p1; dst[3 * n + j] = p1 - p3; \
-                    }
-                    if (first) ROW_COMBINATIONS(first)
-                    if (second) ROW_COMBINATIONS(second)
-#undef ROW_COMBINATIONS
-                }
+            // Bᵀ on the columns of each row a, (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the same on the rows.
+            VF e[4][4];
+            for (int r = 0; r < 4; r++) {
+                e[r][0] = d[4 * r] - d[4 * r + 2]; e[r][1] = d[4 * r + 1] + d[4 * r + 2];
+                e[r][2] = d[4 * r + 2] - d[4 * r + 1]; e[r][3] = d[4 * r + 1] - d[4 * r + 3];
             }
-            // Combine: Bᵀ on the rows, k0 = d0 − d2, k1 = d1 + d2, k2 = d2 − d1, k3 = d1 − d3.
-            for (ptrdiff_t b = 0; b < 4; b++) {
-                const float *d0 = d + b * n, *d1 = d + (4 + b) * n, *d2 = d + (8 + b) * n, *d3 = d + (12 + b) * n;
-                float *o0 = out + b * plane, *o1 = out + (4 + b) * plane, *o2 = out + (8 + b) * plane, *o3 = out + (12 + b) * plane;
-                ptrdiff_t k = 0;
-                for (; k + VL <= n; k += VL) {
-                    const VF a0 = LOADV(d0 + k), a1 = LOADV(d1 + k), a2 = LOADV(d2 + k), a3 = LOADV(d3 + k);
-                    STOREV(o0 + k, a0 - a2); STOREV(o1 + k, a1 + a2); STOREV(o2 + k, a2 - a1); STOREV(o3 + k, a1 - a3);
-                }
-                for (; k < n; k++) {
-                    o0[k] = d0[k] - d2[k]; o1[k] = d1[k] + d2[k]; o2[k] = d2[k] - d1[k]; o3[k] = d1[k] - d3[k];
+            float *out = v + c * ld + k0;
+            VF o[16];
+            for (int b = 0; b < 4; b++) {
+                o[b] = e[0][b] - e[2][b]; o[4 + b] = e[1][b] + e[2][b];
+                o[8 + b] = e[2][b] - e[1][b]; o[12 + b] = e[1][b] - e[3][b];
+            }
+            if (lanes == VL) {
+                for (int i = 0; i < 16; i++) STOREV(out + i * plane, o[i]);
+            } else {
+                for (int i = 0; i < 16; i++) {
+                    float t[VL];
+                    STOREV(t, o[i]);
+                    for (ptrdiff_t l = 0; l < lanes; l++) out[i * plane + l] = t[l];
                 }
             }
         }
