@@ -189,41 +189,114 @@ void FN(winograd_output_gradient)(const float *restrict dy, ptrdiff_t samples, p
     }
 }
 
-void FN(winograd_filters)(const float *restrict w, ptrdiff_t count, float *restrict u, ptrdiff_t first, ptrdiff_t end) {
-    // T = G·g over the rows, then U = T·Gᵀ; G's rows are (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
-    for (ptrdiff_t i = first; i < end; i++) {
-        const float *g = w + i * 9;
-        float t[4][3];
-        for (int k = 0; k < 3; k++) {
-            t[0][k] = g[k];
-            t[1][k] = 0.5f * (g[k] + g[3 + k] + g[6 + k]);
-            t[2][k] = 0.5f * (g[k] - g[3 + k] + g[6 + k]);
-            t[3][k] = g[6 + k];
-        }
-        for (int a = 0; a < 4; a++) {
-            u[(4 * a + 0) * count + i] = t[a][0];
-            u[(4 * a + 1) * count + i] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
-            u[(4 * a + 2) * count + i] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
-            u[(4 * a + 3) * count + i] = t[a][2];
+/// U[ξ][i] = (G·g_i·Gᵀ)[ξ] for filters i (`lanes` of them, a vector's worth or fewer) from `g`, their 9 taps
+/// tap-major (g[k·VL + l] is filter first + l's tap k). G's rows are (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
+static inline void FN(filter_block)(const float *g, ptrdiff_t count, float *restrict u, ptrdiff_t first,
+                                    ptrdiff_t lanes, int streaming) {
+    const VF half = 0.5f;
+    VF t[4][3];
+    for (int k = 0; k < 3; k++) {
+        const VF a = LOADV(g + k * VL), b = LOADV(g + (3 + k) * VL), c = LOADV(g + (6 + k) * VL);
+        t[0][k] = a; t[1][k] = half * (a + b + c); t[2][k] = half * (a - b + c); t[3][k] = c;
+    }
+    for (int a = 0; a < 4; a++) {
+        const VF o[4] = {t[a][0], half * (t[a][0] + t[a][1] + t[a][2]), half * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
+        for (int b = 0; b < 4; b++) {
+            float *dst = u + (4 * a + b) * count + first;
+            if (lanes == VL && streaming) {
+                __builtin_nontemporal_store(o[b], (VF *)__builtin_assume_aligned(dst, sizeof(VF)));
+            } else if (lanes == VL) {
+                STOREV(dst, o[b]);
+            } else {
+                float r[VL];
+                STOREV(r, o[b]);
+                for (ptrdiff_t l = 0; l < lanes; l++) dst[l] = r[l];
+            }
         }
     }
 }
 
-void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, float *restrict dw, ptrdiff_t first, ptrdiff_t end) {
-    // S = Gᵀ·Z (3 × 4; rows of Gᵀ (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1)), then dW += S·G.
-    for (ptrdiff_t i = first; i < end; i++) {
-        float s[3][4];
-        for (int b = 0; b < 4; b++) {
-            const float z0 = z[b * count + i], z1 = z[(4 + b) * count + i], z2 = z[(8 + b) * count + i], z3 = z[(12 + b) * count + i];
-            s[0][b] = z0 + 0.5f * (z1 + z2);
-            s[1][b] = 0.5f * (z1 - z2);
-            s[2][b] = 0.5f * (z1 + z2) + z3;
+void FN(winograd_filters)(const float *restrict w, ptrdiff_t count, float *restrict u, ptrdiff_t first, ptrdiff_t end) {
+    // VL filters at a time: their 9·VL taps are contiguous; transposed on the stack so that each tap is one
+    // vector. U larger than a core's L2 goes out with streaming stores, which skip reading the lines they
+    // overwrite (the GEMMs read U back from memory either way); they need every row's block aligned, so
+    // the first filters up to an aligned one go singly.
+    const int streaming = (size_t)count * 16 * sizeof(float) >= ((size_t)1 << 21) && count % VL == 0;
+    ptrdiff_t i = first;
+    if (streaming) {
+        const ptrdiff_t misaligned = (ptrdiff_t)(((uintptr_t)(u + i) / sizeof(float)) % VL);
+        const ptrdiff_t head = misaligned ? VL - misaligned : 0;
+        float g[9 * VL];
+        for (; i < end && i < first + head; i++) {
+            for (int k = 0; k < 9; k++) g[k * VL] = w[i * 9 + k];
+            FN(filter_block)(g, count, u, i, 1, 0);
         }
-        float *g = dw + i * 9;
+    }
+    for (; i < end; i += VL) {
+        const ptrdiff_t lanes = end - i < VL ? end - i : VL;
+        float g[9 * VL];
+        const float *src = w + i * 9;
+        if (lanes == VL) {
+            // Plain copies: vectorised, this loop becomes gathers, which were slower (AMD EPYC Zen 5).
+#pragma clang loop vectorize(disable)
+            for (int l = 0; l < VL; l++) {
+                for (int k = 0; k < 9; k++) g[k * VL + l] = src[l * 9 + k];
+            }
+        } else {
+            for (ptrdiff_t l = 0; l < lanes; l++) {
+                for (int k = 0; k < 9; k++) g[k * VL + l] = src[l * 9 + k];
+            }
+        }
+        FN(filter_block)(g, count, u, i, lanes, streaming);
+    }
+#if defined(__x86_64__)
+    if (streaming) __builtin_ia32_sfence();  // streaming stores are weakly ordered: drain them before the GEMMs read U
+#endif
+}
+
+void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, float *restrict dw, ptrdiff_t first, ptrdiff_t end) {
+    // S = Gᵀ·Z (3 × 4; rows of Gᵀ (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1)), then dW += S·G; VL filters at a
+    // time, their 9·VL taps (contiguous in dW) assembled on the stack and added in one pass.
+    const VF half = 0.5f;
+    for (ptrdiff_t i = first; i < end; i += VL) {
+        const ptrdiff_t lanes = end - i < VL ? end - i : VL;
+        VF s[3][4];
+        for (int b = 0; b < 4; b++) {
+            VF zv[4];
+            for (int a = 0; a < 4; a++) {
+                const float *src = z + (4 * a + b) * count + i;
+                if (lanes == VL) {
+                    zv[a] = LOADV(src);
+                } else {
+                    float r[VL] = {0};
+                    for (ptrdiff_t l = 0; l < lanes; l++) r[l] = src[l];
+                    zv[a] = LOADV(r);
+                }
+            }
+            s[0][b] = zv[0] + half * (zv[1] + zv[2]);
+            s[1][b] = half * (zv[1] - zv[2]);
+            s[2][b] = half * (zv[1] + zv[2]) + zv[3];
+        }
+        float taps[9][VL];
         for (int r = 0; r < 3; r++) {
-            g[3 * r + 0] += s[r][0] + 0.5f * (s[r][1] + s[r][2]);
-            g[3 * r + 1] += 0.5f * (s[r][1] - s[r][2]);
-            g[3 * r + 2] += 0.5f * (s[r][1] + s[r][2]) + s[r][3];
+            STOREV(taps[3 * r + 0], s[r][0] + half * (s[r][1] + s[r][2]));
+            STOREV(taps[3 * r + 1], half * (s[r][1] - s[r][2]));
+            STOREV(taps[3 * r + 2], half * (s[r][1] + s[r][2]) + s[r][3]);
+        }
+        float sum[9 * VL];
+        float *g = dw + i * 9;
+        if (lanes == VL) {
+            // Plain copies, one filter at a time (the barrier keeps the compiler from turning them into
+            // scatters across filters, which were slower on AMD EPYC Zen 5).
+            for (int l = 0; l < VL; l++) {
+                for (int k = 0; k < 9; k++) sum[l * 9 + k] = taps[k][l];
+                __asm__ volatile("" ::: "memory");
+            }
+            for (int j = 0; j < 9 * VL; j++) g[j] += sum[j];
+        } else {
+            for (ptrdiff_t l = 0; l < lanes; l++) {
+                for (int k = 0; k < 9; k++) g[l * 9 + k] += taps[k][l];
+            }
         }
     }
 }
