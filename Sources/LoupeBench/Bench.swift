@@ -95,6 +95,7 @@ extension Bench {
             let x = Tensor(shape: [batchSize, 3, size, size], storage: (0..<(batchSize * 3 * size * size)).map { _ in g.nextGaussian() })
             let labels = (0..<batchSize).map { _ in Int(g.next() % 10) }
             let optimizer = try Optimizer(parameters: model.parameters, config: OptimizerConfig(kind: .sgd, learningRate: 0.01, momentum: 0.9))
+            optimizer.threads = threads
             let step = {
                 model.zeroGradients()
                 let logits = try model.forward(x, mode: .train)

@@ -95,6 +95,32 @@ import Testing
         #expect(optimizer.state().map(\.0) == ["step.b", "step.h"])
     }
 
+    /// A parameter large enough to be split between threads steps to the same bits on one thread and on two,
+    /// for every update rule (SGD's four momentum loops, Adam's two).
+    @Test(arguments: [OptimizerConfig(kind: .sgd, learningRate: 0.1, weightDecay: 0.01, momentum: 0.9),
+                      OptimizerConfig(kind: .sgd, learningRate: 0.1, weightDecay: 0.01, nesterov: true),
+                      OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01),
+                      OptimizerConfig(kind: .adamw, learningRate: 0.01, weightDecay: 0.1)])
+    func threadsDoNotChangeTheUpdate(_ config: OptimizerConfig) throws {
+        let count = 70_001
+        var g = SeededGenerator(seed: 3)
+        let start = (0..<count).map { _ in g.nextGaussian() }
+        let grads = (0..<2).map { _ in (0..<count).map { _ in g.nextGaussian() } }
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            let p = Parameter(name: "w", value: Tensor(shape: [count], storage: start), group: .backbone)
+            let optimizer = try Optimizer(parameters: [p], config: config)
+            optimizer.threads = threads
+            for s in 0..<2 {
+                p.grad = Tensor(shape: [count], storage: grads[s])
+                optimizer.step()
+            }
+            results.append(p.value.storage)
+        }
+        #expect(results[0] == results[1])
+        #expect(results[0] != start)
+    }
+
     @Test(arguments: [OptimizerKind.sgd, .adam, .adamw])
     func stateRoundTripContinuesIdentically(_ kind: OptimizerKind) throws {
         let config = OptimizerConfig(kind: kind, learningRate: 0.01, weightDecay: 0.01)

@@ -50,6 +50,7 @@ public final class Trainer {
         optimizer = try Optimizer(parameters: model.parameters,
                                   config: OptimizerConfig(kind: kind, learningRate: config.lr, backboneLRScale: config.backboneLRScale,
                                                           weightDecay: config.weightDecay, momentum: config.momentum))
+        optimizer.threads = config.threads
         rng = SeededGenerator(seed: config.seed)
         try validateImageSize()
     }
