@@ -191,9 +191,9 @@ void FN(winograd4_output_gradient)(const float *restrict dy, ptrdiff_t samples, 
 }
 
 /// G's rows, applied to (g0, g1, g2).
-#define G3(g, t)                                                                                             \
+#define G3(TYPE, g, t)                                                                                       \
     {                                                                                                        \
-        const float p_ = g[0] + g[2];                                                                        \
+        const TYPE p_ = g[0] + g[2];                                                                         \
         t[0] = 0.25f * g[0];                                                                                 \
         t[1] = -(p_ + g[1]) / 6.0f; t[2] = -(p_ - g[1]) / 6.0f;                                              \
         t[3] = g[0] / 24.0f + g[1] / 12.0f + g[2] / 6.0f; t[4] = g[0] / 24.0f - g[1] / 12.0f + g[2] / 6.0f;  \
@@ -202,24 +202,59 @@ void FN(winograd4_output_gradient)(const float *restrict dy, ptrdiff_t samples, 
 
 void FN(winograd4_filters)(const float *restrict w, ptrdiff_t count, float *restrict u, ptrdiff_t first, ptrdiff_t end,
                            int flipped) {
-    // U = G·g·Gᵀ (of the 180°-rotated filter when `flipped`): G on the columns of g, then on the rows.
-    for (ptrdiff_t i = first; i < end; i++) {
-        float g[3][3];
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) g[a][b] = flipped ? w[i * 9 + 3 * (2 - a) + (2 - b)] : w[i * 9 + 3 * a + b];
-        float t[6][3];
+    // U = G·g·Gᵀ (of the 180°-rotated filter when `flipped`): G on the columns of g, then on the rows. VL
+    // filters at a time, as winograd_filters: taps transposed on the stack (plain copies), 36 vector stores,
+    // streaming ones for a U of 2 MB or more, from an aligned filter on.
+    const int streaming = (size_t)count * 36 * sizeof(float) >= ((size_t)1 << 21) && count % VL == 0;
+    ptrdiff_t i = first;
+    ptrdiff_t head = 0;
+    if (streaming) {
+        const ptrdiff_t misaligned = (ptrdiff_t)(((uintptr_t)(u + i) / sizeof(float)) % VL);
+        head = misaligned ? VL - misaligned : 0;
+    }
+    while (i < end) {
+        const ptrdiff_t lanes = i < first + head ? 1 : (end - i < VL ? end - i : VL);
+        const int stream = streaming && lanes == VL;
+        float taps[9 * VL];
+        const float *src = w + i * 9;
+        if (lanes == VL) {
+#pragma clang loop vectorize(disable)
+            for (int l = 0; l < VL; l++) {
+                for (int k = 0; k < 9; k++) taps[(flipped ? 8 - k : k) * VL + l] = src[l * 9 + k];
+            }
+        } else {
+            for (ptrdiff_t l = 0; l < lanes; l++) {
+                for (int k = 0; k < 9; k++) taps[(flipped ? 8 - k : k) * VL + l] = src[l * 9 + k];
+            }
+        }
+        VF t[6][3];
         for (int b = 0; b < 3; b++) {
-            const float col[3] = {g[0][b], g[1][b], g[2][b]};
-            float r[6];
-            G3(col, r)
+            const VF col[3] = {LOADV(taps + b * VL), LOADV(taps + (3 + b) * VL), LOADV(taps + (6 + b) * VL)};
+            VF r[6];
+            G3(VF, col, r)
             for (int a = 0; a < 6; a++) t[a][b] = r[a];
         }
         for (int a = 0; a < 6; a++) {
-            float r[6];
-            G3(t[a], r)
-            for (int b = 0; b < 6; b++) u[(6 * a + b) * count + i] = r[b];
+            VF r[6];
+            G3(VF, t[a], r)
+            for (int b = 0; b < 6; b++) {
+                float *dst = u + (6 * a + b) * count + i;
+                if (stream) {
+                    __builtin_nontemporal_store(r[b], (VF *)__builtin_assume_aligned(dst, sizeof(VF)));
+                } else if (lanes == VL) {
+                    STOREV(dst, r[b]);
+                } else {
+                    float o[VL];
+                    STOREV(o, r[b]);
+                    for (ptrdiff_t l = 0; l < lanes; l++) dst[l] = o[l];
+                }
+            }
         }
+        i += lanes;
     }
+#if defined(__x86_64__)
+    if (streaming) __builtin_ia32_sfence();  // streaming stores are weakly ordered: drain them before the GEMMs read U
+#endif
 }
 
 /// Gᵀ's rows, applied to (z0 … z5).
@@ -231,20 +266,44 @@ void FN(winograd4_filters)(const float *restrict w, ptrdiff_t count, float *rest
     }
 
 void FN(winograd4_filter_gradient)(const float *restrict z, ptrdiff_t count, float *restrict dw, ptrdiff_t first, ptrdiff_t end) {
-    // dW += Gᵀ·Z·G: Gᵀ on the columns of Z, then on the rows.
-    for (ptrdiff_t i = first; i < end; i++) {
-        float s[3][6];
+    // dW += Gᵀ·Z·G: Gᵀ on the columns of Z, then on the rows; VL filters at a time, their 9·VL taps
+    // (contiguous in dW) assembled on the stack and added in one pass, as winograd_filter_gradient.
+    for (ptrdiff_t i = first; i < end; i += VL) {
+        const ptrdiff_t lanes = end - i < VL ? end - i : VL;
+        VF s[3][6];
         for (int b = 0; b < 6; b++) {
-            float col[6], r[3];
-            for (int a = 0; a < 6; a++) col[a] = z[(6 * a + b) * count + i];
+            VF col[6], r[3];
+            for (int a = 0; a < 6; a++) {
+                const float *src = z + (6 * a + b) * count + i;
+                if (lanes == VL) {
+                    col[a] = LOADV(src);
+                } else {
+                    float o[VL] = {0};
+                    for (ptrdiff_t l = 0; l < lanes; l++) o[l] = src[l];
+                    col[a] = LOADV(o);
+                }
+            }
             GT6(col, r)
             for (int a = 0; a < 3; a++) s[a][b] = r[a];
         }
-        float *g = dw + i * 9;
+        float taps[9][VL];
         for (int a = 0; a < 3; a++) {
-            float r[3];
+            VF r[3];
             GT6(s[a], r)
-            for (int b = 0; b < 3; b++) g[3 * a + b] += r[b];
+            for (int b = 0; b < 3; b++) STOREV(taps[3 * a + b], r[b]);
+        }
+        float *g = dw + i * 9;
+        if (lanes == VL) {
+            float sum[9 * VL];
+            for (int l = 0; l < VL; l++) {
+                for (int k = 0; k < 9; k++) sum[l * 9 + k] = taps[k][l];
+                __asm__ volatile("" ::: "memory");  // plain copies, not scatters (see winograd_filter_gradient)
+            }
+            for (int j = 0; j < 9 * VL; j++) g[j] += sum[j];
+        } else {
+            for (ptrdiff_t l = 0; l < lanes; l++) {
+                for (int k = 0; k < 9; k++) g[l * 9 + k] += taps[k][l];
+            }
         }
     }
 }
