@@ -166,6 +166,16 @@ void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptr
     DISPATCH(level, maxpool3x3_row, top, w, row_base, stride, pad, first, end, out, argmax)
 }
 
+void loupe_maxpool3x3s2_at(loupe_isa level, const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, ptrdiff_t p, ptrdiff_t q,
+                           float *out, int32_t *argmax) {
+    DISPATCH(level, maxpool3x3s2, x, h, w, pad, p, q, out, argmax)
+}
+
+void loupe_maxpool3x3s2(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, ptrdiff_t p, ptrdiff_t q, float *out,
+                        int32_t *argmax) {
+    loupe_maxpool3x3s2_at(loupe_isa_active(), x, h, w, pad, p, q, out, argmax);
+}
+
 void loupe_maxpool2x2(const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax) {
     loupe_maxpool2x2_at(loupe_isa_active(), src, w, p, q, out, argmax);
 }

@@ -47,6 +47,93 @@ void FN(maxpool3x3_row)(const float *restrict top, ptrdiff_t w, ptrdiff_t row_ba
     }
 }
 
+#if VL == 8
+#define EVEN_LANES(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD_LANES(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#elif VL == 16
+#define EVEN_LANES(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define ODD_LANES(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#endif
+
+typedef float CAT(pvf, VARIANT) __attribute__((ext_vector_type(VL)));
+typedef int32_t CAT(pvi, VARIANT) __attribute__((ext_vector_type(VL)));
+#define PVF CAT(pvf, VARIANT)
+#define PVI CAT(pvi, VARIANT)
+
+/// Keeps (value, at) lane by lane where it beats (best, index): greater, or NaN.
+#define POOL_TAKE_V(value, at)                                                                                \
+    {                                                                                                         \
+        const PVF v_ = (value);                                                                               \
+        const PVI wins_ = (PVI)(v_ > best) | (PVI)(v_ != v_);                                                 \
+        best = (PVF)(((PVI)v_ & wins_) | ((PVI)best & ~wins_));                                               \
+        index = ((at) & wins_) | (index & ~wins_);                                                            \
+    }
+
+/// The 3-wide maxima at stride 2 of one input row (`row` its index) for outputs v0 …< v0 + VL: taps at columns
+/// 2v − pad + k, k = 0, 1, 2, of which those outside the row are −∞ (a lane whose first tap is padding starts
+/// from its second, so a window of −∞ points at its first real element, as the scan does).
+static inline void FN(pool3s2_row)(const float *restrict x, ptrdiff_t W, ptrdiff_t row, ptrdiff_t pad, ptrdiff_t v0,
+                                   PVF *best_out, PVI *index_out) {
+    const ptrdiff_t c = 2 * v0 - pad;  // the chunk's first tap column
+    PVF lo, hi, lo2, hi2;
+    const float *src = x + row * W;
+    if (c >= 0 && c + 2 * VL + 2 <= W) {
+        __builtin_memcpy(&lo, src + c, sizeof(PVF)); __builtin_memcpy(&hi, src + c + VL, sizeof(PVF));
+        __builtin_memcpy(&lo2, src + c + 2, sizeof(PVF)); __builtin_memcpy(&hi2, src + c + VL + 2, sizeof(PVF));
+    } else {
+        float buf[2 * VL + 2];
+        for (int j = 0; j < 2 * VL + 2; j++) buf[j] = (c + j >= 0 && c + j < W) ? src[c + j] : -__builtin_inff();
+        __builtin_memcpy(&lo, buf, sizeof(PVF)); __builtin_memcpy(&hi, buf + VL, sizeof(PVF));
+        __builtin_memcpy(&lo2, buf + 2, sizeof(PVF)); __builtin_memcpy(&hi2, buf + VL + 2, sizeof(PVF));
+    }
+    PVI lane;
+    for (int l = 0; l < VL; l++) lane[l] = l;
+    const PVI at0 = (PVI)((int32_t)(row * W + c)) + 2 * lane;
+    // Lanes whose first tap is left of the row (only v = 0 with padding) index their second tap instead.
+    const PVI padded = (PVI)((int32_t)c) + 2 * lane < 0;
+    PVF best = EVEN_LANES(lo, hi);
+    PVI index = (at0 & ~padded) | ((at0 + 1) & padded);
+    POOL_TAKE_V(ODD_LANES(lo, hi), at0 + 1)
+    POOL_TAKE_V(EVEN_LANES(lo2, hi2), at0 + 2)
+    *best_out = best;
+    *index_out = index;
+}
+
+void FN(maxpool3x3s2)(const float *restrict x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t pad, ptrdiff_t P, ptrdiff_t Q,
+                      float *restrict out, int32_t *restrict argmax) {
+    // Separable: the row maxima of the window's rows, then the maximum over them in row order. The same
+    // (value, index) as the row-major scan: within a row the first maximum or the last NaN, and a later row
+    // wins only when greater or NaN. Even and odd columns come from two vector loads and a shuffle, so a
+    // vector holds VL outputs whatever the stride.
+    for (ptrdiff_t u = 0; u < P; u++) {
+        const ptrdiff_t r0 = 2 * u - pad;
+        for (ptrdiff_t v0 = 0; v0 < Q; v0 += VL) {
+            PVF best = 0;
+            PVI index = 0;
+            int started = 0;
+            for (ptrdiff_t r = r0; r < r0 + 3; r++) {
+                if (r < 0 || r >= H) continue;
+                PVF rb;
+                PVI ri;
+                FN(pool3s2_row)(x, W, r, pad, v0, &rb, &ri);
+                if (!started) { best = rb; index = ri; started = 1; continue; }
+                POOL_TAKE_V(rb, ri)
+            }
+            const ptrdiff_t lanes = Q - v0 < VL ? Q - v0 : VL;
+            float b[VL];
+            int32_t at[VL];
+            __builtin_memcpy(b, &best, sizeof(PVF));
+            __builtin_memcpy(at, &index, sizeof(PVI));
+            for (ptrdiff_t l = 0; l < lanes; l++) { out[u * Q + v0 + l] = b[l]; argmax[u * Q + v0 + l] = at[l]; }
+        }
+    }
+}
+
+#undef POOL_TAKE_V
+#undef EVEN_LANES
+#undef ODD_LANES
+#undef PVF
+#undef PVI
 #undef POOL_TAKE
 #undef FN
 #undef CAT

@@ -40,6 +40,31 @@ import Testing
         }
     }
 
+    /// 3×3 at stride 2 over whole planes, padding 0 and 1: every window, the clipped ones at the edges too
+    /// (one input pixel; rows shorter than a vector; full vectors with a ragged tail; odd and even sides).
+    /// A plane of −∞ too, where every window must point at its first element inside the plane.
+    @Test(arguments: [(1, 1), (2, 3), (5, 7), (32, 32), (9, 69), (33, 70)])
+    func pool3x3Stride2(_ size: (Int, Int)) {
+        let (h, w) = size
+        for x in [Self.plane(h * w, seed: UInt64(h * 1000 + w)), [Float](repeating: -.infinity, count: h * w)] {
+            for pad in [0, 1] where h + 2 * pad >= 3 && w + 2 * pad >= 3 {
+                let P = (h + 2 * pad - 3) / 2 + 1, Q = (w + 2 * pad - 3) / 2 + 1
+                for level in WinogradTransformTests.levels {
+                    var out = [Float](repeating: 7, count: P * Q + 1), arg = [Int32](repeating: -1, count: P * Q + 1)
+                    loupe_maxpool3x3s2_at(level, x, h, w, pad, P, Q, &out, &arg)
+                    #expect(out[P * Q] == 7 && arg[P * Q] == -1, "writes past the plane")
+                    for u in 0..<P { for v in 0..<Q {
+                        let cells = (0..<3).flatMap { r in (0..<3).map { (2 * u - pad + r, 2 * v - pad + $0) } }
+                            .filter { $0.0 >= 0 && $0.0 < h && $0.1 >= 0 && $0.1 < w }
+                        let (best, at) = Self.scan(x, w: w, cells: cells)
+                        #expect(Self.same(out[u * Q + v], best) && arg[u * Q + v] == at,
+                                "\(String(cString: loupe_isa_name(level))) \(size) pad \(pad) (\(u), \(v))")
+                    } }
+                }
+            }
+        }
+    }
+
     /// ResNet's stem pool: 3×3, stride 2, padding 1; the interior columns of one output row.
     @Test func pool3x3Row() {
         let h = 3, w = 75, stride = 2, pad = 1, Q = (w + 2 * pad - 3) / stride + 1

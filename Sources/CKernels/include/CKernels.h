@@ -94,6 +94,12 @@ void loupe_maxpool2x2(const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, f
 void loupe_maxpool3x3_row(const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
                           ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
 
+/// 3×3 max pooling at stride 2 with padding `pad` (0 or 1, −∞) of one h × w plane into p × q outputs, every
+/// window (clipped ones too), with the row-major index of each maximum within the plane (first wins ties,
+/// NaN wins; a window of −∞ points at its first element inside the plane).
+void loupe_maxpool3x3s2(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, ptrdiff_t p, ptrdiff_t q, float *out,
+                        int32_t *argmax);
+
 /// One Stockham stage of radix 2, 3, 4 or 5 of FFTPlan (Sources/Analyzers/Math/FFT.swift): x → y, m
 /// butterflies of `run` contiguous lanes, twiddles W^(p·k) at wr/wi + (radix − 1)·p + k − 1. Call it
 /// with loupe_isa_active() as the level.
@@ -134,6 +140,8 @@ void loupe_im2col_at(loupe_isa level, const float *x, ptrdiff_t channels, ptrdif
                      ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *col, ptrdiff_t ld);
 void loupe_col2im_add_at(loupe_isa level, const float *col, ptrdiff_t ld, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
                          ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, ptrdiff_t p, ptrdiff_t q, float *dx);
+void loupe_maxpool3x3s2_at(loupe_isa level, const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, ptrdiff_t p, ptrdiff_t q,
+                           float *out, int32_t *argmax);
 void loupe_maxpool2x2_at(loupe_isa level, const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax);
 void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
                              ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);

@@ -58,6 +58,11 @@ final class MaxPool2d: Layer {
                         MaxPool2d.pool2x2(src, w: w, p: P, q: Q, out: dst, argmax: idx)
                         continue
                     }
+                    if k == 3 && s == 2 && pad <= 1 {
+                        // ResNet's stem pool, whole plane (C: CKernels, separable, VL outputs per vector).
+                        loupe_maxpool3x3s2(src, h, w, pad, P, Q, dst, idx)
+                        continue
+                    }
                     for u in 0..<P {
                         let h0 = u * s - pad, hLo = max(h0, 0), hHi = min(h0 + k, h)
                         if k == 3 && hHi - hLo == 3 {
