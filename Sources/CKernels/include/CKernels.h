@@ -4,7 +4,7 @@
 // This is not a door to a C library: it links nothing, and every function is plain arithmetic on
 // caller-owned buffers.
 //
-// Kernels: im2col/col2im, max-pooling windows, FFT stages, t-SNE's attractive forces, and the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
+// Kernels: im2col/col2im, the parallel regions' worker threads (workers.c), max-pooling windows, FFT stages, t-SNE's attractive forces, and the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016); see Sources/Train/Kernels/Winograd.swift for the algebra. Shapes, for a chunk of `samples`
 // consecutive samples whose tiles sit side by side (column s·T + tile of sample s, T = Pt·Qt tiles,
 // Pt = ⌈H/2⌉, Qt = ⌈W/2⌉):
@@ -145,6 +145,14 @@ void loupe_maxpool3x3s2_at(loupe_isa level, const float *x, ptrdiff_t h, ptrdiff
 void loupe_maxpool2x2_at(loupe_isa level, const float *src, ptrdiff_t w, ptrdiff_t p, ptrdiff_t q, float *out, int32_t *argmax);
 void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptrdiff_t row_base, ptrdiff_t stride, ptrdiff_t pad,
                              ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
+
+/// One part of a parallel region: `part` of the region's parts, with the caller's context.
+typedef void (*loupe_part_fn)(void *context, ptrdiff_t part);
+
+/// Runs fn(context, part) for part 0 ..< parts, part 0 on the calling thread and the others on persistent
+/// worker threads (workers.c), and returns 0 when all have finished; returns −1 without running anything
+/// when parts < 2, when another region is running, or when called from inside a part.
+int loupe_parallel_run(ptrdiff_t parts, void *context, loupe_part_fn fn);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Static work splitting over a fixed number of threads.
@@ -5,14 +6,24 @@ import Dispatch
 /// Work is cut into `threads` contiguous parts by index, never by whichever thread is free first,
 /// so results (including the order of floating-point sums) depend only on the thread count.
 enum Parallel {
-    /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`.
+    /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`: on CKernels' spinning
+    /// workers (workers.c), or on Dispatch's when those are busy with another thread's region or this is a
+    /// region inside a part.
     @inline(__always)
     static func run(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 {
             body(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+            return
         }
+        let ran = withoutActuallyEscaping(body) { body in
+            var body = body
+            return withUnsafeMutablePointer(to: &body) { pointer in
+                loupe_parallel_run(parts, pointer) { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }
+            }
+        }
+        if ran != 0 { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 
     /// The `part`-th of `parts` contiguous, near-equal slices of `0..<count`.
