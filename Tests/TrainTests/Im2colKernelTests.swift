@@ -4,7 +4,8 @@ import Testing
 
 /// The C im2col / col2im (CKernels) at every instruction-set level this CPU has: unfold against its
 /// definition, and fold as its exact adjoint (⟨unfold x, c⟩ = ⟨x, fold c⟩), for strides 1, 2 (their own
-/// loops) and 3 (the general one).
+/// loops) and 3 (the general one), through the row loops (rows of more than 8 outputs) and the offset table
+/// (8 or fewer, down to a 1 × 1 map).
 @Suite struct Im2colKernelTests {
     struct Shape: CustomStringConvertible, Sendable {
         let c, h, w, k, s, pad: Int
@@ -17,7 +18,9 @@ import Testing
 
     static let shapes = [Shape(c: 2, h: 9, w: 8, k: 3, s: 1, pad: 1), Shape(c: 3, h: 21, w: 19, k: 7, s: 2, pad: 3),
                          Shape(c: 2, h: 7, w: 7, k: 3, s: 2, pad: 1), Shape(c: 2, h: 5, w: 6, k: 1, s: 2, pad: 0),
-                         Shape(c: 1, h: 10, w: 11, k: 3, s: 3, pad: 2)]
+                         Shape(c: 1, h: 10, w: 11, k: 3, s: 3, pad: 2), Shape(c: 2, h: 20, w: 18, k: 3, s: 1, pad: 1),
+                         Shape(c: 3, h: 4, w: 4, k: 3, s: 2, pad: 1), Shape(c: 2, h: 1, w: 1, k: 3, s: 1, pad: 1),
+                         Shape(c: 2, h: 17, w: 16, k: 3, s: 2, pad: 1)]
 
     @Test(arguments: shapes)
     func unfoldAndFold(_ g: Shape) {
