@@ -97,7 +97,21 @@ public final class Model {
         for p in parameters where p.group == .backbone { p.isFrozen = frozen }
     }
 
-    public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
+    /// Sets every parameter's gradient to zero; the large ones (64K elements or more) split between `threads`.
+    public func zeroGradients() {
+        for p in parameters {
+            let count = p.grad.count
+            let parts = Parallel.parts(threads, count: count, itemCost: 1, minimumWork: 1 << 16)
+            if parts <= 1 { p.zeroGradient(); continue }
+            p.grad.withUnsafeMutableBufferPointer { g in
+                let g = SharedPointer(g.baseAddress!)
+                Parallel.run(parts) { t in
+                    let range = Parallel.slice(t, of: parts, count: count)
+                    g.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
+                }
+            }
+        }
+    }
 
     /// Replaces `fc` by a new one with `numClasses` outputs, initialised like nn.Linear from `seed`.
     /// Optimisers built before hold the old head's parameters: build a new one.
