@@ -83,6 +83,41 @@ import Testing
         #expect(!strided.usesBatchWide(strided.geometry([3, 16, 8, 8]), parts: 2))
     }
 
+    /// The batch-wide filter gradient reads the transformed input its training forward kept: the same bits as
+    /// transforming it again, for both tile sizes, in one group and in several, and after the input changes, the
+    /// next forward's. An eval forward keeps nothing.
+    @Test(arguments: [(Winograd.Tile.f2, nil as Int?), (.f4, nil), (.f2, 1), (.f4, 1)])
+    func keptInputFollowsTheInput(tile: Winograd.Tile, budget: Int?) {
+        let layers = [true, false].map { keeps in
+            let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 24, kernel: 3, padding: 1, bias: false)
+            conv.winogradTileOverride = tile
+            conv.keepsInput = keeps
+            if let budget { conv.batchWideBudget = budget }
+            conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
+            return conv
+        }
+        let xs = [UInt64(3), 5].map { GradientCheck.random([3, 16, 6, 6], seed: $0) }, dy = GradientCheck.random([3, 24, 6, 6], seed: 4)
+        var grads: [[[Float]]] = [[], []]
+        for (i, conv) in layers.enumerated() {
+            let ctx = GradientCheck.context(threads: 2)
+            #expect(conv.usesWinograd(conv.geometry(xs[0].shape)) && conv.usesBatchWideWinograd(conv.geometry(xs[0].shape), parts: 2))
+            for x in xs {
+                conv.weight.grad = Tensor(shape: conv.weight.shape)
+                _ = conv.forward(x, ctx)
+                #expect(conv.cache.transformedInput.fresh == (i == 0))
+                _ = conv.backward(dy, ctx)
+                grads[i].append(conv.weight.grad.storage)
+            }
+            ctx.mode = .eval
+            _ = conv.forward(xs[0], ctx)
+            #expect(!conv.cache.transformedInput.fresh, "an eval forward keeps nothing")
+        }
+        #expect(grads[0] == grads[1], "kept against transformed again")
+        let second = Self.directConvolution(x: xs[1], w: layers[0].weight.value, bias: nil, dy: dy, stride: 1, padding: 1)
+        #expect(Self.relativeMaxError(Tensor(shape: layers[0].weight.shape, storage: grads[0][1]), second.dw) < 1e-5,
+                "filter gradient after the input changed")
+    }
+
     /// The backward reads the F(2×2) filters its forward kept: the same bits as transforming them again, and
     /// after the weights change, the next forward's, not the first one's.
     @Test(arguments: [true, false])

@@ -164,8 +164,8 @@ extension Conv2d {
     }
 }
 
-/// A layer's own buffer for its transformed filters, kept from one forward to its backward.
-final class KeptFilters {
+/// A layer's own buffer kept from one forward to its backward (transformed filters or input).
+final class KeptBuffer {
     private(set) var pointer: UnsafeMutablePointer<Float>?
     private var capacity = 0
     /// Set by a forward that wrote the buffer from the current weights; cleared when the next forward starts.

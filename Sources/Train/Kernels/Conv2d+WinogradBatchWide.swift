@@ -7,14 +7,24 @@
 // Shapes (T tiles per sample, ld = G·T, X = 16 or 36 positions):
 //   U   (X, O, C)     slot 4, or the layer's kept F(2×2) filters: transformed filters (for the input gradient,
 //                     read transposed at Tile.inputGradientPosition(ξ))
-//   V   (X, C, ld)    slot 5: transformed input tiles (of dOut, with O channels, for the input gradient)
+//   V   (X, C, ld)    slot 5: transformed input tiles (of dOut, with O channels, for the input gradient); a
+//                     training forward writes x's into the layer's own buffer (X, C, N·T) instead, which the
+//                     filter gradient reads (Conv2d.cache.transformedInput)
 //   M   (X, O, ld)    slot 6: products before the output transform, or Ŷ, the transformed dOut tiles
 //   Z   (X, O, C)     slot 8: Σ over the batch of Ŷ[ξ]·V[ξ]ᵀ
 //   rows              slot 7, per thread: zero-padded rows for the transforms
 
+import Foundation
 import LoupeCore
 
 extension Conv2d {
+    /// Floats of transformed input a layer keeps from a training forward for its filter gradient, at most (32 MB):
+    /// above it the backward transforms the input again. ResNet-18 at 112 px keeps about 134 MB in all.
+    static let keptInputBudget = 1 << 23
+
+    /// False when the environment sets LOUPE_NO_KEPT_INPUT=1 (for benchmarking): `keepsInput`'s default.
+    static let keepsInputByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_KEPT_INPUT"] == nil
+
     /// Whether a Winograd convolution of `g` on `parts` threads takes the batch-wide path.
     func usesBatchWideWinograd(_ g: ConvGeometry, parts: Int) -> Bool {
         allowsBatchWide && parts > 1 && (g.n + parts - 1) / parts * winogradTile(g).tileCount(g) < Conv2d.targetColumns
@@ -49,12 +59,17 @@ extension Conv2d {
     func batchWideWinogradForward(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
                                   parts: Int, _ ctx: RunContext) {
         let O = outChannels, C = inChannels, tile = winogradTile(g), T = tile.tileCount(g), G = batchWideWinogradGroup(g)
-        let v = ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: C, ld: G * T))
         let mw = ctx.workspace.scratch(thread: 0, slot: 6, count: tile.bufferCount(rows: O, ld: G * T))
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let u = forwardFilters(tile, parts: parts, ctx)
+        // Training keeps V, the transformed input, for the filter gradient (all groups side by side, ld = n·T).
+        let keptCount = tile.bufferCount(rows: C, ld: g.n * T)
+        let keep = keepsInput && ctx.mode == .train && !weight.isFrozen && keptCount <= Conv2d.keptInputBudget
+        let v = keep ? cache.transformedInput.buffer(keptCount) : ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: C, ld: G * T))
         Conv2d.batchWideWinograd(tile, input: x, inputChannels: C, h: g.h, w: g.w, filters: u, flipped: false, outputChannels: O,
-                                 into: out, n: g.n, group: G, tiles: T, v: v, m: mw, rows: rows, parts: parts)
+                                 into: out, n: g.n, group: G, tiles: T, v: v, vLD: keep ? g.n * T : nil, m: mw, rows: rows,
+                                 parts: parts)
+        cache.transformedInput.fresh = keep
     }
 
     /// out = Winograd convolution of `input` (n, Ci, h, w) with transformed filters `u` (positions, Co, Ci), in
@@ -63,22 +78,24 @@ extension Conv2d {
     static func batchWideWinograd(_ tile: Winograd.Tile, input x: UnsafePointer<Float>, inputChannels Ci: Int, h H: Int, w W: Int,
                                   filters u: UnsafePointer<Float>, flipped: Bool, outputChannels Co: Int,
                                   into out: UnsafeMutablePointer<Float>,
-                                  n N: Int, group G: Int, tiles T: Int, v: UnsafeMutablePointer<Float>,
+                                  n N: Int, group G: Int, tiles T: Int, v: UnsafeMutablePointer<Float>, vLD: Int? = nil,
                                   m mw: UnsafeMutablePointer<Float>, rows: [UnsafeMutablePointer<Float>], parts: Int) {
         let plane = Ci * H * W, outPlane = Co * H * W
         var s = 0
         while s < N {
             let count = min(G, N - s), ld = count * T, s0 = s
+            // V of this group: the scratch (ld = count·T), or its columns of a buffer of all groups (vLD = N·T).
+            let vg = vLD == nil ? v : v + s0 * T, vld = vLD ?? ld
             Parallel.run(parts) { t in
                 let js = Parallel.slice(t, of: parts, count: count)
                 tile.transformInput(x + (s0 + js.lowerBound) * plane, samples: js.count, sampleStride: plane, channels: Ci,
-                                    h: H, w: W, into: v + js.lowerBound * T, ld: ld, scratch: rows[t])
+                                    h: H, w: W, into: vg + js.lowerBound * T, ld: vld, scratch: rows[t])
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: tile.positions) {
                     BLAS.sgemm(transposeA: flipped, transposeB: false, m: Co, n: ld, k: Ci, alpha: 1,
                                a: u + (flipped ? tile.inputGradientPosition(xi) : xi) * Co * Ci, lda: flipped ? Co : Ci,
-                               b: v + xi * Winograd.planeStride(rows: Ci, ld: ld), ldb: ld, beta: 0,
+                               b: vg + xi * Winograd.planeStride(rows: Ci, ld: vld), ldb: vld, beta: 0,
                                c: mw + xi * Winograd.planeStride(rows: Co, ld: ld), ldc: ld)
                 }
             }
@@ -108,20 +125,25 @@ extension Conv2d {
         }
         guard let dw else { return }
         let plane = g.inputPlane, outPlane = O * g.l
+        // V from the forward when it kept it (same input: cache.input is what it transformed), else again.
+        let kept = cache.transformedInput.fresh ? cache.transformedInput.pointer : nil
         var s = 0
         while s < g.n {
             let count = min(G, g.n - s), ld = count * T, s0 = s
+            let vg = kept.map { $0 + s0 * T } ?? v, vld = kept == nil ? ld : g.n * T
             Parallel.run(parts) { t in
                 let js = Parallel.slice(t, of: parts, count: count)
-                tile.transformInput(x + (s0 + js.lowerBound) * plane, samples: js.count, sampleStride: plane, channels: C,
-                                    h: g.h, w: g.w, into: v + js.lowerBound * T, ld: ld, scratch: rows[t])
+                if kept == nil {
+                    tile.transformInput(x + (s0 + js.lowerBound) * plane, samples: js.count, sampleStride: plane, channels: C,
+                                        h: g.h, w: g.w, into: v + js.lowerBound * T, ld: ld, scratch: rows[t])
+                }
                 tile.transformOutputGradient(dy + (s0 + js.lowerBound) * outPlane, samples: js.count, sampleStride: outPlane,
                                              channels: O, p: g.p, q: g.q, into: mw + js.lowerBound * T, ld: ld, scratch: rows[t])
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: tile.positions) {
                     BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: ld, alpha: 1, a: mw + xi * Winograd.planeStride(rows: O, ld: ld), lda: ld,
-                               b: v + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: s0 == 0 ? 0 : 1, c: z + xi * O * C, ldc: C)
+                               b: vg + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: s0 == 0 ? 0 : 1, c: z + xi * O * C, ldc: C)
                 }
             }
             s += count

@@ -32,7 +32,10 @@ final class Conv2d: Layer {
         var geometry: ConvGeometry?
         /// The F(2×2) transformed filters of the last forward, which its input gradient reads again
         /// (Conv2d+Winograd.swift).
-        let filters = KeptFilters()
+        let filters = KeptBuffer()
+        /// The batch-wide Winograd path's transformed input of the last training forward, which its filter
+        /// gradient reads (Conv2d+WinogradBatchWide.swift).
+        let transformedInput = KeptBuffer()
     }
     private(set) var cache = Cache()
 
@@ -55,6 +58,9 @@ final class Conv2d: Layer {
     /// False: the input gradient transforms the filters again instead of reading the forward's F(2×2) ones
     /// (tests compare the two; see `forwardFilters`).
     var keepsFilters = Conv2d.keepsFiltersByDefault
+    /// False: the batch-wide Winograd filter gradient transforms the input again instead of reading the
+    /// training forward's (tests compare the two; see `keptInputBudget`).
+    var keepsInput = Conv2d.keepsInputByDefault
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
          bias: Bool, group: ParameterGroup = .backbone) {
@@ -78,6 +84,7 @@ final class Conv2d: Layer {
     func releaseCache() {
         cache.input = nil
         cache.filters.fresh = false
+        cache.transformedInput.fresh = false
     }
 
     func geometry(_ shape: [Int]) -> ConvGeometry {
@@ -100,6 +107,7 @@ final class Conv2d: Layer {
 
     func forward(_ x: Tensor, _ ctx: RunContext) -> Tensor {
         let g = geometry(x.shape)
+        cache.transformedInput.fresh = false
         var out = cache.output
         cache.output = .empty
         out.reuse([g.n, g.outChannels, g.p, g.q])
