@@ -83,15 +83,17 @@ import Testing
         #expect(!strided.usesBatchWide(strided.geometry([3, 16, 8, 8]), parts: 2))
     }
 
-    /// The batch-wide filter gradient reads the transformed input its training forward kept: the same bits as
-    /// transforming it again, for both tile sizes, in one group and in several, and after the input changes, the
-    /// next forward's. An eval forward keeps nothing.
-    @Test(arguments: [(Winograd.Tile.f2, nil as Int?), (.f4, nil), (.f2, 1), (.f4, 1)])
-    func keptInputFollowsTheInput(tile: Winograd.Tile, budget: Int?) {
+    /// The filter gradient reads the transformed input its training forward kept: the same bits as transforming
+    /// it again, for both tile sizes, on the per-sample path and the batch-wide one (in one group and in
+    /// several), and after the input changes, the next forward's. An eval forward keeps nothing.
+    @Test(arguments: [(Winograd.Tile.f2, nil as Int?, true), (.f4, nil, true), (.f2, 1, true), (.f4, 1, true),
+                      (.f2, nil, false), (.f4, nil, false)])
+    func keptInputFollowsTheInput(tile: Winograd.Tile, budget: Int?, batchWide: Bool) {
         let layers = [true, false].map { keeps in
             let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 24, kernel: 3, padding: 1, bias: false)
             conv.winogradTileOverride = tile
             conv.keepsInput = keeps
+            conv.allowsBatchWide = batchWide
             if let budget { conv.batchWideBudget = budget }
             conv.weight.value = GradientCheck.random(conv.weight.shape, seed: 1)
             return conv
@@ -100,7 +102,8 @@ import Testing
         var grads: [[[Float]]] = [[], []]
         for (i, conv) in layers.enumerated() {
             let ctx = GradientCheck.context(threads: 2)
-            #expect(conv.usesWinograd(conv.geometry(xs[0].shape)) && conv.usesBatchWideWinograd(conv.geometry(xs[0].shape), parts: 2))
+            #expect(conv.usesWinograd(conv.geometry(xs[0].shape)))
+            #expect(conv.usesBatchWideWinograd(conv.geometry(xs[0].shape), parts: 2) == batchWide)
             for x in xs {
                 conv.weight.grad = Tensor(shape: conv.weight.shape)
                 _ = conv.forward(x, ctx)

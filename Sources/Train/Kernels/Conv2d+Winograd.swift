@@ -86,16 +86,22 @@ extension Conv2d {
         let ms = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 6, count: tile.bufferCount(rows: O, ld: ld)) }
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let plane = g.inputPlane, outPlane = O * g.l
+        // Training keeps V, the transformed input, for the filter gradient: every chunk's columns in one buffer
+        // (ld = n·T) instead of the thread's scratch.
+        let keptCount = tile.bufferCount(rows: C, ld: g.n * T)
+        let keep = keepsInput && ctx.mode == .train && !weight.isFrozen && keptCount <= Conv2d.keptInputBudget
+        let kept = keep ? SharedPointer(cache.transformedInput.buffer(keptCount)) : nil
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
             var s = samples.lowerBound
             while s < samples.upperBound {
                 let count = min(m, samples.upperBound - s)
+                let v = kept.map { $0.advanced(by: s * T) } ?? vs[t], vld = kept == nil ? ld : g.n * T
                 tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
-                                    into: vs[t], ld: ld, scratch: rows[t])
+                                    into: v, ld: vld, scratch: rows[t])
                 for xi in 0..<positions {
                     BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
-                               b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: 0,
+                               b: v + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: 0,
                                c: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldc: ld)
                 }
                 tile.transformOutput(ms[t], samples: count, channels: O, p: g.p, q: g.q, ld: ld,
@@ -103,6 +109,7 @@ extension Conv2d {
                 s += count
             }
         }
+        cache.transformedInput.fresh = keep
     }
 
     /// Input gradient (when `dx` is given, written whole) and filter gradient (when `dw` is, accumulated).
@@ -121,6 +128,7 @@ extension Conv2d {
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let zs = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 8, count: dw != nil ? positions * O * C : 1) }
         let plane = g.inputPlane, outPlane = O * g.l
+        let kept = cache.transformedInput.fresh ? cache.transformedInput.pointer.map { SharedPointer($0) } : nil
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
             var s = samples.lowerBound
@@ -140,13 +148,17 @@ extension Conv2d {
                                          into: dx + s * plane, sampleStride: plane, scratch: rows[t])
                 }
                 if dw != nil {
-                    tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
-                                        into: vs[t], ld: ld, scratch: rows[t])
+                    // V from the forward when it kept it (same input: cache.input is what it transformed), else again.
+                    let v = kept.map { $0.advanced(by: s * T) } ?? vs[t], vld = kept == nil ? ld : g.n * T
+                    if kept == nil {
+                        tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
+                                            into: vs[t], ld: ld, scratch: rows[t])
+                    }
                     tile.transformOutputGradient(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O,
                                                  p: g.p, q: g.q, into: ms[t], ld: ld, scratch: rows[t])
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
-                                   lda: ld, b: vs[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldb: ld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
+                                   lda: ld, b: v + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
                     }
                     firstZ = false
                 }
