@@ -237,18 +237,7 @@ void FN(winograd4_filters)(const float *restrict w, ptrdiff_t count, float *rest
         for (int a = 0; a < 6; a++) {
             VF r[6];
             G3(VF, t[a], r)
-            for (int b = 0; b < 6; b++) {
-                float *dst = u + (6 * a + b) * count + i;
-                if (stream) {
-                    __builtin_nontemporal_store(r[b], (VF *)__builtin_assume_aligned(dst, sizeof(VF)));
-                } else if (lanes == VL) {
-                    STOREV(dst, r[b]);
-                } else {
-                    float o[VL];
-                    STOREV(o, r[b]);
-                    for (ptrdiff_t l = 0; l < lanes; l++) dst[l] = o[l];
-                }
-            }
+            for (int b = 0; b < 6; b++) FN(store_lanes)(u + (6 * a + b) * count + i, &r[b], lanes, stream);
         }
         i += lanes;
     }
@@ -273,16 +262,7 @@ void FN(winograd4_filter_gradient)(const float *restrict z, ptrdiff_t count, flo
         VF s[3][6];
         for (int b = 0; b < 6; b++) {
             VF col[6], r[3];
-            for (int a = 0; a < 6; a++) {
-                const float *src = z + (6 * a + b) * count + i;
-                if (lanes == VL) {
-                    col[a] = LOADV(src);
-                } else {
-                    float o[VL] = {0};
-                    for (ptrdiff_t l = 0; l < lanes; l++) o[l] = src[l];
-                    col[a] = LOADV(o);
-                }
-            }
+            for (int a = 0; a < 6; a++) FN(load_lanes)(z + (6 * a + b) * count + i, lanes, &col[a]);
             GT6(col, r)
             for (int a = 0; a < 3; a++) s[a][b] = r[a];
         }
@@ -292,19 +272,7 @@ void FN(winograd4_filter_gradient)(const float *restrict z, ptrdiff_t count, flo
             GT6(s[a], r)
             for (int b = 0; b < 3; b++) STOREV(taps[3 * a + b], r[b]);
         }
-        float *g = dw + i * 9;
-        if (lanes == VL) {
-            float sum[9 * VL];
-            for (int l = 0; l < VL; l++) {
-                for (int k = 0; k < 9; k++) sum[l * 9 + k] = taps[k][l];
-                __asm__ volatile("" ::: "memory");  // plain copies, not scatters (see winograd_filter_gradient)
-            }
-            for (int j = 0; j < 9 * VL; j++) g[j] += sum[j];
-        } else {
-            for (ptrdiff_t l = 0; l < lanes; l++) {
-                for (int k = 0; k < 9; k++) g[l * 9 + k] += taps[k][l];
-            }
-        }
+        FN(add_taps)(dw + i * 9, taps, lanes);
     }
 }
 

@@ -189,6 +189,20 @@ void FN(winograd_output_gradient)(const float *restrict dy, ptrdiff_t samples, p
     }
 }
 
+/// The first `lanes` floats of `v` to `dst`: a streaming store for a full vector when `streaming` (then `dst` is
+/// aligned to a vector), a plain one otherwise.
+static inline void FN(store_lanes)(float *dst, const VF *v, ptrdiff_t lanes, int streaming) {
+    if (lanes == VL && streaming) {
+        __builtin_nontemporal_store(*v, (VF *)__builtin_assume_aligned(dst, sizeof(VF)));
+    } else if (lanes == VL) {
+        STOREV(dst, *v);
+    } else {
+        float r[VL];
+        STOREV(r, *v);
+        for (ptrdiff_t l = 0; l < lanes; l++) dst[l] = r[l];
+    }
+}
+
 /// U[ξ][i] = (G·g_i·Gᵀ)[ξ] for filters i (`lanes` of them, a vector's worth or fewer) from `g`, their 9 taps
 /// tap-major (g[k·VL + l] is filter first + l's tap k). G's rows are (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1).
 static inline void FN(filter_block)(const float *g, ptrdiff_t count, float *restrict u, ptrdiff_t first,
@@ -201,18 +215,7 @@ static inline void FN(filter_block)(const float *g, ptrdiff_t count, float *rest
     }
     for (int a = 0; a < 4; a++) {
         const VF o[4] = {t[a][0], half * (t[a][0] + t[a][1] + t[a][2]), half * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
-        for (int b = 0; b < 4; b++) {
-            float *dst = u + (4 * a + b) * count + first;
-            if (lanes == VL && streaming) {
-                __builtin_nontemporal_store(o[b], (VF *)__builtin_assume_aligned(dst, sizeof(VF)));
-            } else if (lanes == VL) {
-                STOREV(dst, o[b]);
-            } else {
-                float r[VL];
-                STOREV(r, o[b]);
-                for (ptrdiff_t l = 0; l < lanes; l++) dst[l] = r[l];
-            }
-        }
+        for (int b = 0; b < 4; b++) FN(store_lanes)(u + (4 * a + b) * count + first, &o[b], lanes, streaming);
     }
 }
 
@@ -254,6 +257,36 @@ void FN(winograd_filters)(const float *restrict w, ptrdiff_t count, float *restr
 #endif
 }
 
+/// `lanes` floats from `src` as a vector, zeros in the lanes past them.
+static inline void FN(load_lanes)(const float *src, ptrdiff_t lanes, VF *out) {
+    if (lanes == VL) {
+        *out = LOADV(src);
+        return;
+    }
+    float r[VL] = {0};
+    for (ptrdiff_t l = 0; l < lanes; l++) r[l] = src[l];
+    *out = LOADV(r);
+}
+
+/// dW[(first + l)·9 + k] += taps[k][l] for the `lanes` filters of a block: the 9·VL taps are contiguous in dW,
+/// so a full block is transposed on the stack and added in one pass.
+static inline void FN(add_taps)(float *restrict g, float taps[9][VL], ptrdiff_t lanes) {
+    if (lanes == VL) {
+        float sum[9 * VL];
+        // Plain copies, one filter at a time (the barrier keeps the compiler from turning them into
+        // scatters across filters, which were slower on AMD EPYC Zen 5).
+        for (int l = 0; l < VL; l++) {
+            for (int k = 0; k < 9; k++) sum[l * 9 + k] = taps[k][l];
+            __asm__ volatile("" ::: "memory");
+        }
+        for (int j = 0; j < 9 * VL; j++) g[j] += sum[j];
+    } else {
+        for (ptrdiff_t l = 0; l < lanes; l++) {
+            for (int k = 0; k < 9; k++) g[l * 9 + k] += taps[k][l];
+        }
+    }
+}
+
 void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, float *restrict dw, ptrdiff_t first, ptrdiff_t end) {
     // S = Gᵀ·Z (3 × 4; rows of Gᵀ (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1)), then dW += S·G; VL filters at a
     // time, their 9·VL taps (contiguous in dW) assembled on the stack and added in one pass.
@@ -263,16 +296,7 @@ void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, floa
         VF s[3][4];
         for (int b = 0; b < 4; b++) {
             VF zv[4];
-            for (int a = 0; a < 4; a++) {
-                const float *src = z + (4 * a + b) * count + i;
-                if (lanes == VL) {
-                    zv[a] = LOADV(src);
-                } else {
-                    float r[VL] = {0};
-                    for (ptrdiff_t l = 0; l < lanes; l++) r[l] = src[l];
-                    zv[a] = LOADV(r);
-                }
-            }
+            for (int a = 0; a < 4; a++) FN(load_lanes)(z + (4 * a + b) * count + i, lanes, &zv[a]);
             s[0][b] = zv[0] + half * (zv[1] + zv[2]);
             s[1][b] = half * (zv[1] - zv[2]);
             s[2][b] = half * (zv[1] + zv[2]) + zv[3];
@@ -283,21 +307,7 @@ void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, floa
             STOREV(taps[3 * r + 1], half * (s[r][1] - s[r][2]));
             STOREV(taps[3 * r + 2], half * (s[r][1] + s[r][2]) + s[r][3]);
         }
-        float sum[9 * VL];
-        float *g = dw + i * 9;
-        if (lanes == VL) {
-            // Plain copies, one filter at a time (the barrier keeps the compiler from turning them into
-            // scatters across filters, which were slower on AMD EPYC Zen 5).
-            for (int l = 0; l < VL; l++) {
-                for (int k = 0; k < 9; k++) sum[l * 9 + k] = taps[k][l];
-                __asm__ volatile("" ::: "memory");
-            }
-            for (int j = 0; j < 9 * VL; j++) g[j] += sum[j];
-        } else {
-            for (ptrdiff_t l = 0; l < lanes; l++) {
-                for (int k = 0; k < 9; k++) g[l * 9 + k] += taps[k][l];
-            }
-        }
+        FN(add_taps)(dw + i * 9, taps, lanes);
     }
 }
 
