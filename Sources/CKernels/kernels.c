@@ -14,16 +14,15 @@
 #include <immintrin.h>
 #endif
 
-/// Columns per block of the two-pass transforms: the scratch rows (16 × n floats) stay in L1/L2.
+/// Columns per block of the F(2×2) output transforms: their scratch rows (4 × n floats) stay in L1.
 #define WINOGRAD_BLOCK 256
 /// Columns per block of the F(4×4) transforms: 36 scratch rows of 128 floats are 18 KB, within L1.
 #define WINOGRAD4_BLOCK 128
-/// Floats of the padded-row buffer for maps `w` wide: the row, its zeros and 16 floats of slack.
-#define WINOGRAD_ROW_FLOATS(w) (2 * (((w) + 1) / 2) + 18)
 size_t loupe_winograd_scratch_floats(ptrdiff_t h, ptrdiff_t w) {
+    // The output and output-gradient transforms' 4 rows of a block's columns (the input transform needs none).
     const ptrdiff_t tiles = ((h + 1) / 2) * ((w + 1) / 2);
     const ptrdiff_t columns = tiles > WINOGRAD_BLOCK ? tiles : WINOGRAD_BLOCK + tiles;
-    return (size_t)(16 * columns + WINOGRAD_ROW_FLOATS(w));
+    return (size_t)(4 * columns);
 }
 
 size_t loupe_winograd4_scratch_floats(ptrdiff_t h, ptrdiff_t w) {

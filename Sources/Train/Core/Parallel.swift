@@ -26,6 +26,15 @@ enum Parallel {
         if ran != 0 { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 
+    /// Runs `body` on contiguous slices of `0..<count`, one per thread (up to `threads`) when there are at least
+    /// `minimumWork` elements, else on one slice: for elementwise work over a large flat array, whose result
+    /// does not depend on the split.
+    @inline(__always)
+    static func slices(_ threads: Int, count: Int, minimumWork: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        let parts = Parallel.parts(threads, count: count, itemCost: 1, minimumWork: minimumWork)
+        run(parts) { t in body(slice(t, of: parts, count: count)) }
+    }
+
     /// The `part`-th of `parts` contiguous, near-equal slices of `0..<count`.
     @inline(__always)
     static func slice(_ part: Int, of parts: Int, count: Int) -> Range<Int> {

@@ -33,8 +33,8 @@ final class Conv2d: Layer {
         /// The F(2×2) transformed filters of the last forward, which its input gradient reads again
         /// (Conv2d+Winograd.swift).
         let filters = KeptBuffer()
-        /// The batch-wide Winograd path's transformed input of the last training forward, which its filter
-        /// gradient reads (Conv2d+WinogradBatchWide.swift).
+        /// The transformed input of the last training forward on a Winograd path, which its filter gradient
+        /// reads (Conv2d+Winograd.swift, Conv2d+WinogradBatchWide.swift).
         let transformedInput = KeptBuffer()
     }
     private(set) var cache = Cache()
@@ -58,8 +58,8 @@ final class Conv2d: Layer {
     /// False: the input gradient transforms the filters again instead of reading the forward's F(2×2) ones
     /// (tests compare the two; see `forwardFilters`).
     var keepsFilters = Conv2d.keepsFiltersByDefault
-    /// False: the batch-wide Winograd filter gradient transforms the input again instead of reading the
-    /// training forward's (tests compare the two; see `keptInputBudget`).
+    /// False: the Winograd filter gradient transforms the input again instead of reading the training
+    /// forward's (tests compare the two; see `keptInputBudget`).
     var keepsInput = Conv2d.keepsInputByDefault
 
     init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,

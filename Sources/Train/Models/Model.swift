@@ -101,12 +101,10 @@ public final class Model {
     public func zeroGradients() {
         for p in parameters {
             let count = p.grad.count
-            let parts = Parallel.parts(threads, count: count, itemCost: 1, minimumWork: 1 << 16)
-            if parts <= 1 { p.zeroGradient(); continue }
             p.grad.withUnsafeMutableBufferPointer { g in
-                let g = SharedPointer(g.baseAddress!)
-                Parallel.run(parts) { t in
-                    let range = Parallel.slice(t, of: parts, count: count)
+                guard let base = g.baseAddress else { return }
+                let g = SharedPointer(base)
+                Parallel.slices(threads, count: count) { range in
                     g.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
                 }
             }

@@ -66,11 +66,9 @@ public final class Optimizer {
         var buffer = momentumBuffers.removeValue(forKey: p.name) ?? Tensor(shape: p.value.shape)
         // Elementwise, so the split between threads does not change a bit of the result; large tensors
         // (ResNet-18's 2.4M-weight convolutions) are worth a second core's memory bandwidth.
-        let parts = Parallel.parts(threads, count: count, itemCost: 1, minimumWork: 1 << 16)
         p.grad.read { g in p.value.write { w in buffer.write { b in
             let g = SharedPointer(UnsafeMutablePointer(mutating: g)), w = SharedPointer(w), b = SharedPointer(b)
-            Parallel.run(parts) { t in
-                let range = Parallel.slice(t, of: parts, count: count)
+            Parallel.slices(threads, count: count) { range in
                 Optimizer.momentumStep(g: g.advanced(by: range.lowerBound), w: w.advanced(by: range.lowerBound),
                                        b: b.advanced(by: range.lowerBound), count: range.count, rate: rate, wd: wd,
                                        mu: mu, damp: damp, first: first, nesterov: nesterov)
@@ -107,11 +105,9 @@ public final class Optimizer {
         let decay = Float(1 - lr * config.weightDecay)
         var m = expAvg.removeValue(forKey: p.name) ?? Tensor(shape: p.value.shape)
         var v = expAvgSq.removeValue(forKey: p.name) ?? Tensor(shape: p.value.shape)
-        let parts = Parallel.parts(threads, count: count, itemCost: 1, minimumWork: 1 << 16)
         p.grad.read { g in p.value.write { w in m.write { mp in v.write { vp in
             let g = SharedPointer(UnsafeMutablePointer(mutating: g)), w = SharedPointer(w), mp = SharedPointer(mp), vp = SharedPointer(vp)
-            Parallel.run(parts) { part in
-                let range = Parallel.slice(part, of: parts, count: count)
+            Parallel.slices(threads, count: count) { range in
                 let g = g.advanced(by: range.lowerBound), w = w.advanced(by: range.lowerBound)
                 let mp = mp.advanced(by: range.lowerBound), vp = vp.advanced(by: range.lowerBound)
                 if decoupled {
