@@ -100,7 +100,7 @@ extension Conv2d {
                 tile.transformInput(x + s * plane, samples: count, sampleStride: plane, channels: C, h: g.h, w: g.w,
                                     into: v, ld: vld, scratch: rows[t])
                 for xi in 0..<positions {
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
+                    GEMM.sgemm(transposeA: false, transposeB: false, m: O, n: count * T, k: C, alpha: 1, a: u + xi * O * C, lda: C,
                                b: v + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: 0,
                                c: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldc: ld)
                 }
@@ -140,7 +140,7 @@ extension Conv2d {
                     tile.transformInput(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O, h: g.p, w: g.q,
                                         into: vs[t], ld: ld, scratch: rows[t])
                     for xi in 0..<positions {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
+                        GEMM.sgemm(transposeA: true, transposeB: false, m: C, n: count * T, k: O, alpha: 1,
                                    a: u + tile.inputGradientPosition(xi) * O * C, lda: C, b: vs[t] + xi * Winograd.planeStride(rows: O, ld: ld), ldb: ld,
                                    beta: 0, c: ms[t] + xi * Winograd.planeStride(rows: C, ld: ld), ldc: ld)
                     }
@@ -157,7 +157,7 @@ extension Conv2d {
                     tile.transformOutputGradient(dy + s * outPlane, samples: count, sampleStride: outPlane, channels: O,
                                                  p: g.p, q: g.q, into: ms[t], ld: ld, scratch: rows[t])
                     for xi in 0..<positions {
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
+                        GEMM.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: count * T, alpha: 1, a: ms[t] + xi * Winograd.planeStride(rows: O, ld: ld),
                                    lda: ld, b: v + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: firstZ ? 0 : 1, c: zs[t] + xi * O * C, ldc: C)
                     }
                     firstZ = false

@@ -93,7 +93,7 @@ extension Conv2d {
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: tile.positions) {
-                    BLAS.sgemm(transposeA: flipped, transposeB: false, m: Co, n: ld, k: Ci, alpha: 1,
+                    GEMM.sgemm(transposeA: flipped, transposeB: false, m: Co, n: ld, k: Ci, alpha: 1,
                                a: u + (flipped ? tile.inputGradientPosition(xi) : xi) * Co * Ci, lda: flipped ? Co : Ci,
                                b: vg + xi * Winograd.planeStride(rows: Ci, ld: vld), ldb: vld, beta: 0,
                                c: mw + xi * Winograd.planeStride(rows: Co, ld: ld), ldc: ld)
@@ -142,7 +142,7 @@ extension Conv2d {
             }
             Parallel.run(parts) { t in
                 for xi in Parallel.slice(t, of: parts, count: tile.positions) {
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: ld, alpha: 1, a: mw + xi * Winograd.planeStride(rows: O, ld: ld), lda: ld,
+                    GEMM.sgemm(transposeA: false, transposeB: true, m: O, n: C, k: ld, alpha: 1, a: mw + xi * Winograd.planeStride(rows: O, ld: ld), lda: ld,
                                b: vg + xi * Winograd.planeStride(rows: C, ld: vld), ldb: vld, beta: s0 == 0 ? 0 : 1, c: z + xi * O * C, ldc: C)
                 }
             }

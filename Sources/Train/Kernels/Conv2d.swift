@@ -161,11 +161,11 @@ final class Conv2d: Layer {
                     b = UnsafePointer(cols[t])
                 }
                 if m == 1 {
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: L, k: K, alpha: 1, a: w, lda: K,
+                    GEMM.sgemm(transposeA: false, transposeB: false, m: O, n: L, k: K, alpha: 1, a: w, lda: K,
                                b: b, ldb: L, beta: 0, c: out + s * O * L, ldc: L)
                 } else {
                     let stage = stages[t]
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: O, n: m * L, k: K, alpha: 1, a: w, lda: K,
+                    GEMM.sgemm(transposeA: false, transposeB: false, m: O, n: m * L, k: K, alpha: 1, a: w, lda: K,
                                b: b, ldb: m * L, beta: 0, c: stage, ldc: m * L)
                     for j in 0..<m {
                         for o in 0..<O {
@@ -277,17 +277,17 @@ final class Conv2d: Layer {
                         b = UnsafePointer(cols[t])
                     }
                     let beta: Float = (t > 0 && firstWeightGEMM) ? 0 : 1
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: O, n: K, k: cols_, alpha: 1, a: dOut, lda: cols_,
+                    GEMM.sgemm(transposeA: false, transposeB: true, m: O, n: K, k: cols_, alpha: 1, a: dOut, lda: cols_,
                                b: b, ldb: cols_, beta: beta, c: dwTarget, ldc: K)
                     firstWeightGEMM = false
                 }
                 if let dx {
                     if g.isPointwise && m == 1 {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: K, n: L, k: O, alpha: 1, a: w, lda: K,
+                        GEMM.sgemm(transposeA: true, transposeB: false, m: K, n: L, k: O, alpha: 1, a: w, lda: K,
                                    b: dOut, ldb: L, beta: 0, c: dx + s * g.inputPlane, ldc: L)
                     } else {
                         let dcol = dcols[t]
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: K, n: cols_, k: O, alpha: 1, a: w, lda: K,
+                        GEMM.sgemm(transposeA: true, transposeB: false, m: K, n: cols_, k: O, alpha: 1, a: w, lda: K,
                                    b: dOut, ldb: cols_, beta: 0, c: dcol, ldc: cols_)
                         for j in 0..<m { Im2col.fold(dcol + j * L, g, ld: cols_, addingInto: dx + (s + j) * g.inputPlane) }
                     }

@@ -39,7 +39,7 @@ final class Linear: Layer {
         cache.output = .empty
         out.reuse([n, O])
         x.read { xp in weight.value.read { wp in out.write { yp in
-            BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: O, k: I, alpha: 1, a: xp, lda: I, b: wp, ldb: I,
+            GEMM.sgemm(transposeA: false, transposeB: true, m: n, n: O, k: I, alpha: 1, a: xp, lda: I, b: wp, ldb: I,
                        beta: 0, c: yp, ldc: O)
             if let bias {
                 bias.value.read { bp in for i in 0..<n { for o in 0..<O { yp[i * O + o] += bp[o] } } }
@@ -55,7 +55,7 @@ final class Linear: Layer {
         precondition(dy.shape == [n, O], "\(name): dOut shape \(dy.shape) ≠ \([n, O])")
         if ctx.updates(weight) {
             dy.read { dyp in x.read { xp in weight.grad.write { dwp in
-                BLAS.sgemm(transposeA: true, transposeB: false, m: O, n: I, k: n, alpha: 1, a: dyp, lda: O, b: xp, ldb: I,
+                GEMM.sgemm(transposeA: true, transposeB: false, m: O, n: I, k: n, alpha: 1, a: dyp, lda: O, b: xp, ldb: I,
                            beta: 1, c: dwp, ldc: I)
             } } }
         }
@@ -65,7 +65,7 @@ final class Linear: Layer {
         var dx = ctx.pool.take(x.shape)
         if ctx.needsInputGradient(self) {
             dy.read { dyp in weight.value.read { wp in dx.write { dxp in
-                BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: I, k: O, alpha: 1, a: dyp, lda: O, b: wp, ldb: I,
+                GEMM.sgemm(transposeA: false, transposeB: false, m: n, n: I, k: O, alpha: 1, a: dyp, lda: O, b: wp, ldb: I,
                            beta: 0, c: dxp, ldc: I)
             } } }
         }

@@ -20,13 +20,13 @@ enum SplitGEMM {
             let rows = Parallel.slice(part, of: parts, count: m)
             if rows.isEmpty { return }
             let aShare = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+            GEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
                        a: aShare, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
         } else {
             let columns = Parallel.slice(part, of: parts, count: n)
             if columns.isEmpty { return }
             let bShare = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+            GEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
                        a: a, lda: lda, b: bShare, ldb: ldb, beta: beta, c: c + columns.lowerBound, ldc: ldc)
         }
     }

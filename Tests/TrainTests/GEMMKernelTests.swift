@@ -1,0 +1,78 @@
+import CKernels
+import LoupeCore
+import Testing
+
+/// Loupe's own SGEMM (CKernels/gemm.c) at every instruction-set level this CPU has, against the product in
+/// double precision: every transpose, row and column tails of the micro-kernel (8×32 and 6×16), the unpacked
+/// path for a single column panel, depth beyond one packed block (β applies once), width beyond one, α and β,
+/// padded leading dimensions, and β = 0 over NaN (C is not read).
+@Suite struct GEMMKernelTests {
+    struct Shape: CustomStringConvertible, Sendable {
+        let ta, tb: Bool, m, n, k: Int, alpha, beta: Float
+        var description: String { "\(ta ? "Aᵀ" : "A")\(tb ? "Bᵀ" : "B") \(m)×\(n)×\(k) α\(alpha) β\(beta)" }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(ta: false, tb: false, m: 16, n: 64, k: 24, alpha: 1, beta: 0),
+        Shape(ta: true, tb: false, m: 13, n: 37, k: 19, alpha: 1, beta: 0),
+        Shape(ta: false, tb: true, m: 21, n: 45, k: 17, alpha: 1, beta: 1),
+        Shape(ta: true, tb: true, m: 9, n: 70, k: 33, alpha: 0.5, beta: 0.25),
+        // One column panel: A read where it lies, the last rows through a padded panel.
+        Shape(ta: false, tb: false, m: 29, n: 32, k: 40, alpha: 1, beta: 0),
+        Shape(ta: true, tb: false, m: 27, n: 11, k: 40, alpha: 1, beta: 1),
+        Shape(ta: false, tb: false, m: 5, n: 7, k: 3, alpha: 2, beta: 0),
+        // Deeper than one packed block (256): the second block accumulates onto the first.
+        Shape(ta: false, tb: true, m: 10, n: 40, k: 300, alpha: 1, beta: 0.5),
+        Shape(ta: true, tb: false, m: 12, n: 20, k: 530, alpha: 1, beta: 0),
+        // Wider than one packed block (4096 columns).
+        Shape(ta: false, tb: false, m: 3, n: 4133, k: 2, alpha: 1, beta: 1),
+        Shape(ta: false, tb: false, m: 1, n: 1, k: 1, alpha: 1, beta: 0),
+    ]
+
+    @Test(arguments: shapes)
+    func matchesTheProductInDouble(_ s: Shape) {
+        // Padded leading dimensions, so a kernel that assumes a packed operand reads the wrong elements.
+        let rowsA = s.ta ? s.k : s.m, colsA = s.ta ? s.m : s.k, lda = colsA + 3
+        let rowsB = s.tb ? s.n : s.k, colsB = s.tb ? s.k : s.n, ldb = colsB + 5, ldc = s.n + 2
+        let a = WinogradTransformTests.random(rowsA * lda, seed: 11), b = WinogradTransformTests.random(rowsB * ldb, seed: 12)
+        let c0 = s.beta == 0 ? [Float](repeating: .nan, count: s.m * ldc) : WinogradTransformTests.random(s.m * ldc, seed: 13)
+        var expected = [Double](repeating: 0, count: s.m * ldc), bound = [Double](repeating: 0, count: s.m * ldc)
+        for i in 0..<s.m {
+            for j in 0..<s.n {
+                var sum = 0.0, magnitude = 0.0
+                for l in 0..<s.k {
+                    let x = Double(s.ta ? a[l * lda + i] : a[i * lda + l]), y = Double(s.tb ? b[j * ldb + l] : b[l * ldb + j])
+                    sum += x * y
+                    magnitude += abs(x * y)
+                }
+                let old = s.beta == 0 ? 0 : Double(s.beta) * Double(c0[i * ldc + j])
+                expected[i * ldc + j] = Double(s.alpha) * sum + old
+                // Float rounding of k products summed in any order, then α and β.
+                bound[i * ldc + j] = Double(s.k + 4) * 6e-8 * (abs(Double(s.alpha)) * magnitude + abs(old)) + 1e-30
+            }
+        }
+        for level in WinogradTransformTests.levels {
+            let name = String(cString: loupe_isa_name(level))
+            var c = c0
+            let ran = loupe_sgemm_at(level, s.ta ? 1 : 0, s.tb ? 1 : 0, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, &c, ldc)
+            if level == LOUPE_ISA_SSE2 {
+                #expect(ran == 0, "\(name) has no kernel and must leave C to BLAS")
+                #expect(zip(c, c0).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(name) wrote C")
+                continue
+            }
+            #expect(ran == 1, "\(name) \(s)")
+            var worst = 0.0
+            for i in 0..<s.m {
+                for j in 0..<s.n {
+                    let e = abs(Double(c[i * ldc + j]) - expected[i * ldc + j])
+                    worst = max(worst, e.isNaN ? .infinity : e / bound[i * ldc + j])
+                }
+                // The slack columns of C are not written.
+                for j in s.n..<ldc {
+                    #expect(c[i * ldc + j].bitPattern == c0[i * ldc + j].bitPattern, "\(name) \(s): wrote C[\(i)][\(j)]")
+                }
+            }
+            #expect(worst <= 1, "\(name) \(s): error \(worst) of the rounding bound")
+        }
+    }
+}
