@@ -106,6 +106,12 @@ GEMM_PACK static void pack_a(int transposed, const float *a, ptrdiff_t lda, ptrd
         if (transposed) {
             // op(A)[i][k] = A[k][i]: each k a contiguous run of rows.
             const float *src = a + pc * lda + ic + p;
+#if defined(__x86_64__)
+            if (rows == 8 && mr == 8 && alpha == 1) {
+                for (ptrdiff_t k = 0; k < kc; k++) _mm256_storeu_ps(dst + k * 8, _mm256_loadu_ps(src + k * lda));
+                continue;
+            }
+#endif
             for (ptrdiff_t k = 0; k < kc; k++) {
                 for (ptrdiff_t i = 0; i < rows; i++) dst[k * mr + i] = alpha * src[k * lda + i];
                 for (ptrdiff_t i = rows; i < mr; i++) dst[k * mr + i] = 0;
@@ -147,19 +153,25 @@ static void store_partial(const float *tile, int nr, ptrdiff_t m, ptrdiff_t n, f
     }
 }
 
-typedef void (*gemm_kernel)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta,
-                            ptrdiff_t m, ptrdiff_t n);
-typedef void (*gemm_kernel_strided)(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, float *c,
-                                    ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n);
+/// The micro-kernel: C block (m ≤ MR rows, n ≤ NR columns) ← Ã panel · B panel + β·C block, the B panel's
+/// row k at b + k·bs (bs = NR packed, ldb in place).
+typedef void (*gemm_kernel)(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc,
+                            float beta, ptrdiff_t m, ptrdiff_t n);
+/// The same with the A panel in place: element (i, k) at a[i·rs + k·cs].
+typedef void (*gemm_kernel_strided)(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
+                                    ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n);
 
-static void gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided strided, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n,
-                         ptrdiff_t k, float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                         float beta, float *c, ptrdiff_t ldc) {
+static void gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided strided, int transpose_a,
+                         int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                         ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
     const ptrdiff_t mc_max = (GEMM_MC + mr - 1) / mr * mr, nc_max = (GEMM_NC + nr - 1) / nr * nr;
     const ptrdiff_t kc_max = k < GEMM_KC ? k : GEMM_KC;
-    // B̃ starts on a cache line: the kernels load it with aligned loads.
-    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16;
-    float *space = pack_space((size_t)(a_floats + nc_max * kc_max));
+    // Rows of an untransposed B are read in place (a last, partial column panel is packed, zero-padded), unless
+    // they lie a multiple of 4 KB apart: then a panel's rows share a handful of cache sets, miss in L1 and L2
+    // alike, and packing is faster (64×2048×64: 160 GFLOP/s in place, 195 packed; at 2 KB apart in place wins).
+    const int b_in_place = !transpose_b && (ldb < 1024 || ldb % 1024 != 0);
+    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16, b_floats = b_in_place ? nr * kc_max : nc_max * kc_max;
+    float *space = pack_space((size_t)(a_floats + b_floats));
     if (!space) abort();
     float *pa = space, *pb = space + a_floats;
     for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
@@ -167,18 +179,26 @@ static void gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided
         for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
             const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             const float beta_here = pc == 0 ? beta : 1.0f;
-            pack_b(transpose_b, b, ldb, jc, nc, pc, kc, nr, pb);
+            const ptrdiff_t full = nc / nr * nr;
+            if (b_in_place) {
+                if (full < nc) pack_b(0, b, ldb, jc + full, nc - full, pc, kc, nr, pb);
+            } else {
+                pack_b(transpose_b, b, ldb, jc, nc, pc, kc, nr, pb);
+            }
+#define B_PANEL(jr) (b_in_place ? ((jr) < full ? b + pc * ldb + jc + (jr) : pb) : pb + (jr) * kc)
+#define B_STRIDE(jr) (b_in_place && (jr) < full ? ldb : nr)
             if (nc <= nr && alpha == 1) {
-                // One B̃ panel: each element of A is used once, so the kernel reads A where it lies.
+                // One column panel: each element of A is used once, so the kernel reads A in place too.
                 const ptrdiff_t rs = transpose_a ? 1 : lda, cs = transpose_a ? lda : 1;
                 ptrdiff_t ir = 0;
                 for (; ir + mr <= m; ir += mr) {
-                    strided(kc, a + ir * rs + pc * cs, rs, cs, pb, c + ir * ldc + jc, ldc, beta_here, mr, nc);
+                    strided(kc, a + ir * rs + pc * cs, rs, cs, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc,
+                            beta_here, mr, nc);
                 }
                 if (ir < m) {
                     // The last rows: a zero-padded panel, since the kernel reads all MR rows.
                     pack_a(transpose_a, a, lda, ir, m - ir, pc, kc, alpha, mr, pa);
-                    kernel(kc, pa, pb, c + ir * ldc + jc, ldc, beta_here, m - ir, nc);
+                    kernel(kc, pa, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc, beta_here, m - ir, nc);
                 }
                 continue;
             }
@@ -187,11 +207,13 @@ static void gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided
                 pack_a(transpose_a, a, lda, ic, mc, pc, kc, alpha, mr, pa);
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
-                        kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, beta_here,
-                               mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
+                        kernel(kc, pa + ir * kc, B_PANEL(jr), B_STRIDE(jr), c + (ic + ir) * ldc + jc + jr, ldc,
+                               beta_here, mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
                     }
                 }
             }
+#undef B_PANEL
+#undef B_STRIDE
         }
     }
 }
@@ -209,15 +231,15 @@ static void gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided
 
 /// Element (i, k) of the A panel at a[i·rs + k·cs]: rs = 1, cs = 8 for Ã, else op(A) where it lies.
 __attribute__((target("avx512f"), always_inline))
-static inline void kernel_avx512_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, float *c,
-                                      ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+static inline void kernel_avx512_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
+                                      ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     for (ptrdiff_t k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
         a += cs;
-        b += 32;
+        b += bs;
     }
     const __m512 rows[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
@@ -245,15 +267,15 @@ static inline void kernel_avx512_body(ptrdiff_t kc, const float *a, ptrdiff_t rs
 #undef ROW512
 
 __attribute__((target("avx512f")))
-static void kernel_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta,
+static void kernel_avx512(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
                           ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx512_body(kc, a, 1, 8, b, c, ldc, beta, m, n);
+    kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n);
 }
 
 __attribute__((target("avx512f")))
-static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, float *c,
-                                  ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx512_body(kc, a, rs, cs, b, c, ldc, beta, m, n);
+static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
+                                  float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+    kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
 }
 
 // ---- AVX2 + FMA: 6 rows × 16 columns -----------------------------------------------------------------------
@@ -266,15 +288,15 @@ static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, pt
     }
 
 __attribute__((target("avx2,fma"), always_inline))
-static inline void kernel_avx2_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, float *c,
-                                    ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+static inline void kernel_avx2_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
+                                    ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (ptrdiff_t k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
         a += cs;
-        b += 16;
+        b += bs;
     }
     const __m256 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     if (m == 6 && n == 16) {
@@ -301,15 +323,15 @@ static inline void kernel_avx2_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, 
 #undef ROW256
 
 __attribute__((target("avx2,fma")))
-static void kernel_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta,
-                        ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx2_body(kc, a, 1, 6, b, c, ldc, beta, m, n);
+static void kernel_avx2(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
+                          ptrdiff_t m, ptrdiff_t n) {
+    kernel_avx2_body(kc, a, 1, 6, b, bs, c, ldc, beta, m, n);
 }
 
 __attribute__((target("avx2,fma")))
-static void kernel_avx2_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, float *c,
-                                ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx2_body(kc, a, rs, cs, b, c, ldc, beta, m, n);
+static void kernel_avx2_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
+                                  float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+    kernel_avx2_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
 }
 
 #endif

@@ -9,7 +9,9 @@ import Testing
 @Suite struct GEMMKernelTests {
     struct Shape: CustomStringConvertible, Sendable {
         let ta, tb: Bool, m, n, k: Int, alpha, beta: Float
-        var description: String { "\(ta ? "Aᵀ" : "A")\(tb ? "Bᵀ" : "B") \(m)×\(n)×\(k) α\(alpha) β\(beta)" }
+        /// B's leading dimension when not its width + 5 (a multiple of 1,024 is packed rather than read in place).
+        var ldb: Int? = nil
+        var description: String { "\(ta ? "Aᵀ" : "A")\(tb ? "Bᵀ" : "B") \(m)×\(n)×\(k) α\(alpha) β\(beta)\(ldb.map { " ldb \($0)" } ?? "")" }
     }
 
     static let shapes: [Shape] = [
@@ -27,13 +29,16 @@ import Testing
         // Wider than one packed block (4096 columns).
         Shape(ta: false, tb: false, m: 3, n: 4133, k: 2, alpha: 1, beta: 1),
         Shape(ta: false, tb: false, m: 1, n: 1, k: 1, alpha: 1, beta: 0),
+        // B rows 4 KB apart: packed, the partial last panel too.
+        Shape(ta: false, tb: false, m: 17, n: 75, k: 20, alpha: 1, beta: 1, ldb: 1024),
+        Shape(ta: true, tb: false, m: 8, n: 40, k: 9, alpha: 1, beta: 0, ldb: 2048),
     ]
 
     @Test(arguments: shapes)
     func matchesTheProductInDouble(_ s: Shape) {
         // Padded leading dimensions, so a kernel that assumes a packed operand reads the wrong elements.
         let rowsA = s.ta ? s.k : s.m, colsA = s.ta ? s.m : s.k, lda = colsA + 3
-        let rowsB = s.tb ? s.n : s.k, colsB = s.tb ? s.k : s.n, ldb = colsB + 5, ldc = s.n + 2
+        let rowsB = s.tb ? s.n : s.k, colsB = s.tb ? s.k : s.n, ldb = s.ldb ?? colsB + 5, ldc = s.n + 2
         let a = WinogradTransformTests.random(rowsA * lda, seed: 11), b = WinogradTransformTests.random(rowsB * ldb, seed: 12)
         let c0 = s.beta == 0 ? [Float](repeating: .nan, count: s.m * ldc) : WinogradTransformTests.random(s.m * ldc, seed: 13)
         var expected = [Double](repeating: 0, count: s.m * ldc), bound = [Double](repeating: 0, count: s.m * ldc)
