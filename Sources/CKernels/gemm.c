@@ -1,6 +1,7 @@
 // gemm.c: C ← α·op(A)·op(B) + β·C in single precision, row-major, on the calling thread: the products of
-// Loupe's convolutions, with AVX-512 and AVX2 micro-kernels chosen from cpuid whatever OpenBLAS was told
-// (OPENBLAS_CORETYPE=Haswell runs its 256-bit kernels on a 512-bit CPU).
+// Loupe's convolutions, with an AVX-512 micro-kernel chosen from cpuid whatever OpenBLAS was told
+// (OPENBLAS_CORETYPE=Haswell runs its 256-bit kernels on a 512-bit CPU), and packing that skips what a
+// product reads only once.
 //
 // Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008; loop
 // order of BLIS (Van Zee & van de Geijn, ACM TOMS 41(3), 2015): jc → pc → pack B → ic → pack A → jr → ir.
@@ -9,7 +10,8 @@
 //   Ã   ⌈mc/MR⌉ panels of kc×MR floats: Ã[p][k][i] = α·op(A)[ic + p·MR + i][pc + k], zero beyond M
 //   B̃   ⌈nc/NR⌉ panels of kc×NR floats: B̃[p][k][j] = op(B)[pc + k][jc + p·NR + j], zero beyond N
 //   micro-kernel: an MR×NR block of C in registers, vectors along N (a row of C is contiguous)
-//                 AVX-512 8×32 (16 accumulators of 16 lanes), AVX2 6×16 (12 of 8)
+//                 AVX-512 8×32 (16 accumulators of 16 lanes). Below AVX-512 the caller uses OpenBLAS: an AVX2 6×16
+//                 kernel ran at 0.83-1.02× OpenBLAS's Haswell kernels alone and 0.95× in a ResNet-18 step, so it went.
 // The sum over k runs in pc blocks, each block in k order, with fused multiply-adds: results depend on
 // the level (as OpenBLAS's depend on its kernel), never on the thread count.
 #include "CKernels.h"
@@ -278,68 +280,13 @@ static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, pt
     kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
 }
 
-// ---- AVX2 + FMA: 6 rows × 16 columns -----------------------------------------------------------------------
-
-#define ROW256(i)                                                                                            \
-    {                                                                                                        \
-        const __m256 ai = _mm256_broadcast_ss(a + i * rs);                                                        \
-        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                                          \
-        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                                                          \
-    }
-
-__attribute__((target("avx2,fma"), always_inline))
-static inline void kernel_avx2_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
-                                    ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        ROW256(0) ROW256(1) ROW256(2) ROW256(3) ROW256(4) ROW256(5)
-        a += cs;
-        b += bs;
-    }
-    const __m256 rows[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (m == 6 && n == 16) {
-        const __m256 vb = _mm256_set1_ps(beta);
-        for (int i = 0; i < 6; i++) {
-            float *ci = c + i * ldc;
-            if (beta == 0) {
-                _mm256_storeu_ps(ci, rows[i][0]);
-                _mm256_storeu_ps(ci + 8, rows[i][1]);
-            } else {
-                _mm256_storeu_ps(ci, _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), rows[i][0]));
-                _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci + 8), rows[i][1]));
-            }
-        }
-        return;
-    }
-    float tile[6 * 16] __attribute__((aligned(32)));
-    for (int i = 0; i < 6; i++) {
-        _mm256_store_ps(tile + i * 16, rows[i][0]);
-        _mm256_store_ps(tile + i * 16 + 8, rows[i][1]);
-    }
-    store_partial(tile, 16, m, n, beta, c, ldc);
-}
-#undef ROW256
-
-__attribute__((target("avx2,fma")))
-static void kernel_avx2(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
-                          ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx2_body(kc, a, 1, 6, b, bs, c, ldc, beta, m, n);
-}
-
-__attribute__((target("avx2,fma")))
-static void kernel_avx2_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
-                                  float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx2_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
-}
-
 #endif
 
 int loupe_sgemm_at(loupe_isa level, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
 #if defined(__x86_64__)
     if (level > loupe_isa_supported()) level = loupe_isa_supported();
+    if (level < LOUPE_ISA_AVX512) return 0;
     if (m <= 0 || n <= 0) return 1;
     if (k <= 0) {
         for (ptrdiff_t i = 0; i < m; i++) {
@@ -347,16 +294,9 @@ int loupe_sgemm_at(loupe_isa level, int transpose_a, int transpose_b, ptrdiff_t 
         }
         return 1;
     }
-    switch (level) {
-    case LOUPE_ISA_AVX512:
-        gemm_blocked(8, 32, kernel_avx512, kernel_avx512_strided, transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return 1;
-    case LOUPE_ISA_AVX2:
-        gemm_blocked(6, 16, kernel_avx2, kernel_avx2_strided, transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return 1;
-    default:
-        return 0;
-    }
+    gemm_blocked(8, 32, kernel_avx512, kernel_avx512_strided, transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb,
+                 beta, c, ldc);
+    return 1;
 #else
     (void)level; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
@@ -375,7 +315,6 @@ int loupe_sgemm(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrd
         blas = wanted && strcmp(wanted, "blas") == 0;
         __atomic_store_n(&use_blas, blas, __ATOMIC_RELAXED);
     }
-    // Below AVX-512 OpenBLAS's own kernels are as fast as these (AVX2 6×16: 0.83-1.02× OpenBLAS Haswell).
-    if (blas || loupe_isa_active() < LOUPE_ISA_AVX512) return 0;
+    if (blas) return 0;
     return loupe_sgemm_at(loupe_isa_active(), transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

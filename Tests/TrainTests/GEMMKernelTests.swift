@@ -3,7 +3,8 @@ import LoupeCore
 import Testing
 
 /// Loupe's own SGEMM (CKernels/gemm.c) at every instruction-set level this CPU has, against the product in
-/// double precision: every transpose, row and column tails of the micro-kernel (8×32 and 6×16), the unpacked
+/// double precision (below AVX-512 it must decline and leave C to OpenBLAS): every transpose, row and column
+/// tails of the 8×32 micro-kernel, the unpacked
 /// path for a single column panel, depth beyond one packed block (β applies once), width beyond one, α and β,
 /// padded leading dimensions, and β = 0 over NaN (C is not read).
 @Suite struct GEMMKernelTests {
@@ -60,7 +61,7 @@ import Testing
             let name = String(cString: loupe_isa_name(level))
             var c = c0
             let ran = loupe_sgemm_at(level, s.ta ? 1 : 0, s.tb ? 1 : 0, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, &c, ldc)
-            if level == LOUPE_ISA_SSE2 {
+            if level.rawValue < LOUPE_ISA_AVX512.rawValue {
                 #expect(ran == 0, "\(name) has no kernel and must leave C to BLAS")
                 #expect(zip(c, c0).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(name) wrote C")
                 continue
