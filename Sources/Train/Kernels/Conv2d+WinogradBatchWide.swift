@@ -25,9 +25,17 @@ extension Conv2d {
     /// False when the environment sets LOUPE_NO_KEPT_INPUT=1 (for benchmarking): `keepsInput`'s default.
     static let keepsInputByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_KEPT_INPUT"] == nil
 
+    /// Columns per thread below which a Winograd convolution goes batch-wide (LOUPE_BATCH_WIDE_COLUMNS for
+    /// benchmarking). Half the im2col paths' `targetColumns`: with Loupe's own GEMM, which packs U for each
+    /// product cheaply, ResNet-18 @112's layer1 and layer2 (784 columns a thread) ran faster per sample, in
+    /// chunks whose V and M stay in L2, than as one batch-wide group of 14-29 MB (7-9 % more images/s, Zen 5).
+    static let batchWideWinogradColumns =
+        ProcessInfo.processInfo.environment["LOUPE_BATCH_WIDE_COLUMNS"].flatMap { Int($0) } ?? 512
+
     /// Whether a Winograd convolution of `g` on `parts` threads takes the batch-wide path.
     func usesBatchWideWinograd(_ g: ConvGeometry, parts: Int) -> Bool {
-        allowsBatchWide && parts > 1 && (g.n + parts - 1) / parts * winogradTile(g).tileCount(g) < Conv2d.targetColumns
+        allowsBatchWide && parts > 1
+            && (g.n + parts - 1) / parts * winogradTile(g).tileCount(g) < Conv2d.batchWideWinogradColumns
     }
 
     /// Samples per batch-wide Winograd group: buffers of at most `batchWideBudget` floats.
