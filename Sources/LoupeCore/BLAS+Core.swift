@@ -34,8 +34,9 @@ extension BLAS {
         guard let forced, !forced.isEmpty, let bits = vectorBits(ofCore: core), bits < cpuVectorBits else { return nil }
         return """
         warning: OPENBLAS_CORETYPE=\(forced) makes OpenBLAS run its \(core) kernels (\(bits)-bit vectors) on a CPU \
-        with \(cpuVectorBits)-bit vectors, so matrix products can run up to \(cpuVectorBits / bits)× slower than \
-        they could. Unless you set it on purpose, run without it: env -u OPENBLAS_CORETYPE loupe …
+        with \(cpuVectorBits)-bit vectors, so its matrix products can run up to \(cpuVectorBits / bits)× slower than \
+        they could (the analyzers' neighbour search and PCA; on an AVX-512 CPU training uses Loupe's own). Unless \
+        you set it on purpose, run without it: env -u OPENBLAS_CORETYPE loupe …
         """
     }
 }
