@@ -16,6 +16,7 @@
 // the level (as OpenBLAS's depend on its kernel), never on the thread count.
 #include "CKernels.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -31,17 +32,25 @@
 /// Columns of B̃ per block (KC × NC floats, 4 MB).
 #define GEMM_NC 4096
 
-/// One thread's packing buffers, grown on demand and kept (the trainer's threads are persistent).
+/// One thread's packing buffers, grown on demand and kept while the thread lives (the trainer's threads are
+/// persistent); a thread that exits (one of Dispatch's) frees them through the key's destructor.
 static _Thread_local float *pack_buffer;
 static _Thread_local size_t pack_capacity;
+static pthread_key_t pack_key;
+static pthread_once_t pack_key_once = PTHREAD_ONCE_INIT;
+
+static void make_pack_key(void) { pthread_key_create(&pack_key, free); }
 
 static float *pack_space(size_t floats) {
     if (floats > pack_capacity) {
+        pthread_once(&pack_key_once, make_pack_key);
         free(pack_buffer);
         pack_buffer = NULL;
         pack_capacity = 0;
+        pthread_setspecific(pack_key, NULL);
         void *p = NULL;
         if (posix_memalign(&p, 64, floats * sizeof(float)) != 0) return NULL;
+        pthread_setspecific(pack_key, p);
         pack_buffer = p;
         pack_capacity = floats;
     }

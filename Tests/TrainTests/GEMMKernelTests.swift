@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import LoupeCore
 import Testing
 
@@ -79,6 +80,33 @@ import Testing
                 }
             }
             #expect(worst <= 1, "\(name) \(s): error \(worst) of the rounding bound")
+        }
+    }
+
+    /// Each thread packs into buffers of its own: products of different sizes on threads that come and go
+    /// (Dispatch's) give the bits each gives alone.
+    @Test func threadsPackIntoTheirOwnBuffers() {
+        let sizes = [(40, 70, 300), (9, 33, 17), (64, 96, 64), (17, 130, 260), (8, 32, 512), (33, 5, 40)]
+        let operands = sizes.enumerated().map { i, s in
+            (WinogradTransformTests.random(s.0 * s.2, seed: UInt64(20 + i)), WinogradTransformTests.random(s.2 * s.1, seed: UInt64(40 + i)))
+        }
+        func product(_ i: Int) -> [Float] {
+            let (m, n, k) = sizes[i]
+            var c = [Float](repeating: 0, count: m * n)
+            if loupe_sgemm_at(LOUPE_ISA_AVX512, 0, 0, m, n, k, 1, operands[i].0, k, operands[i].1, n, 0, &c, n) == 0 {
+                BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: operands[i].0, lda: k,
+                           b: operands[i].1, ldb: n, beta: 0, c: &c, ldc: n)
+            }
+            return c
+        }
+        let alone = sizes.indices.map(product)
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4 * sizes.count)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: results.count) { j in results[j] = product(j % sizes.count) }
+        for j in 0..<results.count {
+            let same = results[j] == alone[j % sizes.count]
+            #expect(same, "product \(j % sizes.count), run \(j): bits differ from the product computed alone")
         }
     }
 }
