@@ -25,8 +25,10 @@
 
 #pragma clang fp contract(fast)
 
-/// Depth of a packed block: a B̃ panel (KC × 32 floats, 32 KB) stays in L1 while the A panels stream from L2.
-#define GEMM_KC 256
+/// Depth of a packed block: a B̃ panel (KC × 32 floats, 24 KB) stays in L1 while the A panels stream from L2,
+/// with room left in the 32 KB L1 of Skylake-SP and Cascade Lake Xeons (256, a 32 KB panel, was no faster on
+/// the Zen 5's 48 KB L1: ResNet-18 and LittleConv steps equal in 3 alternating rounds).
+#define GEMM_KC 192
 /// Rows of Ã per block (MC × KC floats, 128 KB): L2.
 #define GEMM_MC 128
 /// Columns of B̃ per block (KC × NC floats, 4 MB).

@@ -25,7 +25,7 @@ import Testing
         Shape(ta: false, tb: false, m: 29, n: 32, k: 40, alpha: 1, beta: 0),
         Shape(ta: true, tb: false, m: 27, n: 11, k: 40, alpha: 1, beta: 1),
         Shape(ta: false, tb: false, m: 5, n: 7, k: 3, alpha: 2, beta: 0),
-        // Deeper than one packed block (256): the second block accumulates onto the first.
+        // Deeper than one packed block (192): later blocks accumulate onto the first.
         Shape(ta: false, tb: true, m: 10, n: 40, k: 300, alpha: 1, beta: 0.5),
         Shape(ta: true, tb: false, m: 12, n: 20, k: 530, alpha: 1, beta: 0),
         // Wider than one packed block (4096 columns).
