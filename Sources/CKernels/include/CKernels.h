@@ -147,8 +147,9 @@ void loupe_maxpool3x3_row_at(loupe_isa level, const float *top, ptrdiff_t w, ptr
                              ptrdiff_t first, ptrdiff_t end, float *out, int32_t *argmax);
 
 /// C ← α·op(A)·op(B) + β·C, row-major (op(A) M×K, op(B) K×N), single precision, on the calling thread
-/// (gemm.c): Loupe's own AVX-512 kernel at loupe_isa_active(). Returns 0 without touching C below AVX-512
-/// (and when the environment sets LOUPE_GEMM=blas), where the caller uses OpenBLAS instead; 1 when done.
+/// (gemm.c): Loupe's own AVX-512 kernel at loupe_isa_active(). Returns 0 without touching C below AVX-512,
+/// when the environment sets LOUPE_GEMM=blas, or when its packing buffer cannot be allocated, where the
+/// caller uses OpenBLAS instead; 1 when done.
 /// β = 0 never reads C.
 int loupe_sgemm(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                 ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
