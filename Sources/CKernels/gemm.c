@@ -25,15 +25,19 @@
 
 #pragma clang fp contract(fast)
 
+/// Rows × columns of C the micro-kernel holds in registers.
+#define GEMM_MR 8
+#define GEMM_NR 32
 /// Depth of a packed block: a B̃ panel (KC × 32 floats, 24 KB) stays in L1 while the A panels stream from L2,
 /// with room left in the 32 KB L1 of Skylake-SP and Cascade Lake Xeons (256, a 32 KB panel, was no faster on
 /// the Zen 5's 48 KB L1: ResNet-18 and LittleConv steps equal in 3 alternating rounds).
 #define GEMM_KC 192
-/// Rows of Ã per block (MC × KC floats, 96 KB): L2.
+/// Rows of Ã per block (MC × KC floats, 96 KB): L2. A multiple of GEMM_MR.
 #define GEMM_MC 128
-/// Columns of B̃ per block (KC × NC floats, 3 MB).
+/// Columns of B̃ per block (KC × NC floats, 3 MB). A multiple of GEMM_NR.
 #define GEMM_NC 4096
 
+#if defined(__x86_64__)
 /// One thread's packing buffers, grown on demand and kept while the thread lives (the trainer's threads are
 /// persistent); a thread that exits (one of Dispatch's) frees them through the key's destructor.
 static _Thread_local float *pack_buffer;
@@ -59,7 +63,6 @@ static float *pack_space(size_t floats) {
     return pack_buffer;
 }
 
-#if defined(__x86_64__)
 #define GEMM_PACK __attribute__((target("avx2,fma")))
 
 /// dst[r·ld_dst + c] = src[c·ld_src + r] for an 8×8 block (r, c < 8).
@@ -83,16 +86,12 @@ GEMM_PACK static inline void transpose8x8(const float *src, ptrdiff_t ld_src, fl
     _mm256_storeu_ps(dst + 3 * ld_dst, r3); _mm256_storeu_ps(dst + 4 * ld_dst, r4); _mm256_storeu_ps(dst + 5 * ld_dst, r5);
     _mm256_storeu_ps(dst + 6 * ld_dst, r6); _mm256_storeu_ps(dst + 7 * ld_dst, r7);
 }
-#else
-#define GEMM_PACK
-#endif
 
 /// dst[k·ld_dst + j] = src[j·ld_src + k] for j < cols, k < kc (a panel's transposing copy), zero for
 /// cols ≤ j < width.
 GEMM_PACK static void pack_transposing(const float *src, ptrdiff_t ld_src, ptrdiff_t cols, ptrdiff_t kc, float *dst,
                                        ptrdiff_t ld_dst, ptrdiff_t width) {
     ptrdiff_t j = 0;
-#if defined(__x86_64__)
     for (; j + 8 <= cols; j += 8) {
         ptrdiff_t k = 0;
         for (; k + 8 <= kc; k += 8) transpose8x8(src + j * ld_src + k, ld_src, dst + k * ld_dst + j, ld_dst);
@@ -100,7 +99,6 @@ GEMM_PACK static void pack_transposing(const float *src, ptrdiff_t ld_src, ptrdi
             for (ptrdiff_t jj = j; jj < j + 8; jj++) dst[k * ld_dst + jj] = src[jj * ld_src + k];
         }
     }
-#endif
     for (; j < cols; j++) {
 #pragma clang loop vectorize(disable)
         for (ptrdiff_t k = 0; k < kc; k++) dst[k * ld_dst + j] = src[j * ld_src + k];
@@ -112,19 +110,18 @@ GEMM_PACK static void pack_transposing(const float *src, ptrdiff_t ld_src, ptrdi
 
 /// Ã for rows ic ..< ic + mc, depth pc ..< pc + kc: panels of `mr` rows, k-major, zero rows past mc.
 GEMM_PACK static void pack_a(int transposed, const float *a, ptrdiff_t lda, ptrdiff_t ic, ptrdiff_t mc, ptrdiff_t pc,
-                             ptrdiff_t kc, float alpha, int mr, float *out) {
+                             ptrdiff_t kc, float alpha, float *out) {
+    const ptrdiff_t mr = GEMM_MR;
     for (ptrdiff_t p = 0; p < mc; p += mr) {
         const ptrdiff_t rows = mc - p < mr ? mc - p : mr;
         float *dst = out + p * kc;
         if (transposed) {
             // op(A)[i][k] = A[k][i]: each k a contiguous run of rows.
             const float *src = a + pc * lda + ic + p;
-#if defined(__x86_64__)
-            if (rows == 8 && mr == 8 && alpha == 1) {
+            if (rows == GEMM_MR && alpha == 1) {
                 for (ptrdiff_t k = 0; k < kc; k++) _mm256_storeu_ps(dst + k * 8, _mm256_loadu_ps(src + k * lda));
                 continue;
             }
-#endif
             for (ptrdiff_t k = 0; k < kc; k++) {
                 for (ptrdiff_t i = 0; i < rows; i++) dst[k * mr + i] = alpha * src[k * lda + i];
                 for (ptrdiff_t i = rows; i < mr; i++) dst[k * mr + i] = 0;
@@ -140,7 +137,8 @@ GEMM_PACK static void pack_a(int transposed, const float *a, ptrdiff_t lda, ptrd
 
 /// B̃ for columns jc ..< jc + nc, depth pc ..< pc + kc: panels of `nr` columns, k-major, zero columns past nc.
 GEMM_PACK static void pack_b(int transposed, const float *b, ptrdiff_t ldb, ptrdiff_t jc, ptrdiff_t nc, ptrdiff_t pc,
-                             ptrdiff_t kc, int nr, float *out) {
+                             ptrdiff_t kc, float *out) {
+    const ptrdiff_t nr = GEMM_NR;
     for (ptrdiff_t p = 0; p < nc; p += nr) {
         const ptrdiff_t cols = nc - p < nr ? nc - p : nr;
         float *dst = out + p * kc;
@@ -158,81 +156,13 @@ GEMM_PACK static void pack_b(int transposed, const float *b, ptrdiff_t ldb, ptrd
 }
 
 /// C block (m ≤ MR rows, n ≤ NR columns) ← tile + β·C block; β = 0 never reads C.
-static void store_partial(const float *tile, int nr, ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc) {
+static void store_partial(const float *tile, ptrdiff_t nr, ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc) {
     for (ptrdiff_t i = 0; i < m; i++) {
         for (ptrdiff_t j = 0; j < n; j++) {
             c[i * ldc + j] = beta == 0 ? tile[i * nr + j] : tile[i * nr + j] + beta * c[i * ldc + j];
         }
     }
 }
-
-/// The micro-kernel: C block (m ≤ MR rows, n ≤ NR columns) ← Ã panel · B panel + β·C block, the B panel's
-/// row k at b + k·bs (bs = NR packed, ldb in place).
-typedef void (*gemm_kernel)(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc,
-                            float beta, ptrdiff_t m, ptrdiff_t n);
-/// The same with the A panel in place: element (i, k) at a[i·rs + k·cs].
-typedef void (*gemm_kernel_strided)(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
-                                    ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n);
-
-static int gemm_blocked(int mr, int nr, gemm_kernel kernel, gemm_kernel_strided strided, int transpose_a,
-                         int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                         ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    const ptrdiff_t mc_max = (GEMM_MC + mr - 1) / mr * mr, nc_max = (GEMM_NC + nr - 1) / nr * nr;
-    const ptrdiff_t kc_max = k < GEMM_KC ? k : GEMM_KC;
-    // Rows of an untransposed B are read in place (a last, partial column panel is packed, zero-padded), unless
-    // they lie a multiple of 4 KB apart: then a panel's rows share a handful of cache sets, miss in L1 and L2
-    // alike, and packing is faster (64×2048×64: 160 GFLOP/s in place, 195 packed; at 2 KB apart in place wins).
-    const int b_in_place = !transpose_b && (ldb < 1024 || ldb % 1024 != 0);
-    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16, b_floats = b_in_place ? nr * kc_max : nc_max * kc_max;
-    float *space = pack_space((size_t)(a_floats + b_floats));
-    if (!space) return 0;  // before C is touched: the caller falls back to OpenBLAS
-    float *pa = space, *pb = space + a_floats;
-    for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
-        const ptrdiff_t nc = n - jc < nc_max ? n - jc : nc_max;
-        for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-            const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-            const float beta_here = pc == 0 ? beta : 1.0f;
-            const ptrdiff_t full = nc / nr * nr;
-            if (b_in_place) {
-                if (full < nc) pack_b(0, b, ldb, jc + full, nc - full, pc, kc, nr, pb);
-            } else {
-                pack_b(transpose_b, b, ldb, jc, nc, pc, kc, nr, pb);
-            }
-#define B_PANEL(jr) (b_in_place ? ((jr) < full ? b + pc * ldb + jc + (jr) : pb) : pb + (jr) * kc)
-#define B_STRIDE(jr) (b_in_place && (jr) < full ? ldb : nr)
-            if (nc <= nr && alpha == 1) {
-                // One column panel: each element of A is used once, so the kernel reads A in place too.
-                const ptrdiff_t rs = transpose_a ? 1 : lda, cs = transpose_a ? lda : 1;
-                ptrdiff_t ir = 0;
-                for (; ir + mr <= m; ir += mr) {
-                    strided(kc, a + ir * rs + pc * cs, rs, cs, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc,
-                            beta_here, mr, nc);
-                }
-                if (ir < m) {
-                    // The last rows: a zero-padded panel, since the kernel reads all MR rows.
-                    pack_a(transpose_a, a, lda, ir, m - ir, pc, kc, alpha, mr, pa);
-                    kernel(kc, pa, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc, beta_here, m - ir, nc);
-                }
-                continue;
-            }
-            for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
-                const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
-                pack_a(transpose_a, a, lda, ic, mc, pc, kc, alpha, mr, pa);
-                for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
-                    for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
-                        kernel(kc, pa + ir * kc, B_PANEL(jr), B_STRIDE(jr), c + (ic + ir) * ldc + jc + jr, ldc,
-                               beta_here, mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
-                    }
-                }
-            }
-#undef B_PANEL
-#undef B_STRIDE
-        }
-    }
-    return 1;
-}
-
-#if defined(__x86_64__)
 
 // ---- AVX-512: 8 rows × 32 columns --------------------------------------------------------------------------
 
@@ -292,6 +222,63 @@ static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, pt
     kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
 }
 
+/// The blocked product on the calling thread; 0 (C untouched) when the packing buffer cannot be allocated.
+static int gemm_blocked(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                        const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    const ptrdiff_t mr = GEMM_MR, nr = GEMM_NR, mc_max = GEMM_MC, nc_max = GEMM_NC;
+    const ptrdiff_t kc_max = k < GEMM_KC ? k : GEMM_KC;
+    // Rows of an untransposed B are read in place (a last, partial column panel is packed, zero-padded), unless
+    // they lie a multiple of 4 KB apart: then a panel's rows share a handful of cache sets, miss in L1 and L2
+    // alike, and packing is faster (64×2048×64: 160 GFLOP/s in place, 195 packed; at 2 KB apart in place wins).
+    const int b_in_place = !transpose_b && (ldb < 1024 || ldb % 1024 != 0);
+    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16, b_floats = b_in_place ? nr * kc_max : nc_max * kc_max;
+    float *space = pack_space((size_t)(a_floats + b_floats));
+    if (!space) return 0;  // before C is touched: the caller falls back to OpenBLAS
+    float *pa = space, *pb = space + a_floats;
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
+        const ptrdiff_t nc = n - jc < nc_max ? n - jc : nc_max;
+        for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+            const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+            const float beta_here = pc == 0 ? beta : 1.0f;
+            const ptrdiff_t full = nc / nr * nr;
+            if (b_in_place) {
+                if (full < nc) pack_b(0, b, ldb, jc + full, nc - full, pc, kc, pb);
+            } else {
+                pack_b(transpose_b, b, ldb, jc, nc, pc, kc, pb);
+            }
+#define B_PANEL(jr) (b_in_place ? ((jr) < full ? b + pc * ldb + jc + (jr) : pb) : pb + (jr) * kc)
+#define B_STRIDE(jr) (b_in_place && (jr) < full ? ldb : nr)
+            if (nc <= nr && alpha == 1) {
+                // One column panel: each element of A is used once, so the kernel reads A in place too.
+                const ptrdiff_t rs = transpose_a ? 1 : lda, cs = transpose_a ? lda : 1;
+                ptrdiff_t ir = 0;
+                for (; ir + mr <= m; ir += mr) {
+                    kernel_avx512_strided(kc, a + ir * rs + pc * cs, rs, cs, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc,
+                            beta_here, mr, nc);
+                }
+                if (ir < m) {
+                    // The last rows: a zero-padded panel, since the kernel reads all MR rows.
+                    pack_a(transpose_a, a, lda, ir, m - ir, pc, kc, alpha, pa);
+                    kernel_avx512(kc, pa, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc, beta_here, m - ir, nc);
+                }
+                continue;
+            }
+            for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
+                const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
+                pack_a(transpose_a, a, lda, ic, mc, pc, kc, alpha, pa);
+                for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+                    for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+                        kernel_avx512(kc, pa + ir * kc, B_PANEL(jr), B_STRIDE(jr), c + (ic + ir) * ldc + jc + jr, ldc,
+                               beta_here, mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
+                    }
+                }
+            }
+#undef B_PANEL
+#undef B_STRIDE
+        }
+    }
+    return 1;
+}
 #endif
 
 int loupe_sgemm_at(loupe_isa level, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
@@ -306,8 +293,7 @@ int loupe_sgemm_at(loupe_isa level, int transpose_a, int transpose_b, ptrdiff_t 
         }
         return 1;
     }
-    return gemm_blocked(8, 32, kernel_avx512, kernel_avx512_strided, transpose_a, transpose_b, m, n, k, alpha, a, lda,
-                        b, ldb, beta, c, ldc);
+    return gemm_blocked(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
     (void)level; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;

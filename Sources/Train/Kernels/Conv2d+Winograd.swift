@@ -88,9 +88,7 @@ extension Conv2d {
         let plane = g.inputPlane, outPlane = O * g.l
         // Training keeps V, the transformed input, for the filter gradient: every chunk's columns in one buffer
         // (ld = n·T) instead of the thread's scratch.
-        let keptCount = tile.bufferCount(rows: C, ld: g.n * T)
-        let keep = keepsInput && ctx.mode == .train && !weight.isFrozen && keptCount <= Conv2d.keptInputBudget
-        let kept = keep ? SharedPointer(cache.transformedInput.buffer(keptCount)) : nil
+        let kept = keptInputBuffer(tile, g, ctx).map { SharedPointer($0) }
         Parallel.run(parts) { t in
             let samples = Parallel.slice(t, of: parts, count: g.n)
             var s = samples.lowerBound
@@ -109,7 +107,7 @@ extension Conv2d {
                 s += count
             }
         }
-        cache.transformedInput.fresh = keep
+        cache.transformedInput.fresh = kept != nil
     }
 
     /// Input gradient (when `dx` is given, written whole) and filter gradient (when `dw` is, accumulated).

@@ -32,6 +32,14 @@ extension Conv2d {
     static let batchWideWinogradColumns =
         ProcessInfo.processInfo.environment["LOUPE_BATCH_WIDE_COLUMNS"].flatMap { Int($0) } ?? 512
 
+    /// The layer's own buffer for V of the whole batch (positions, C, n·T), when a training forward keeps it for
+    /// the filter gradient: trainable weights, `keepsInput`, and within `keptInputBudget`; else nil.
+    func keptInputBuffer(_ tile: Winograd.Tile, _ g: ConvGeometry, _ ctx: RunContext) -> UnsafeMutablePointer<Float>? {
+        let count = tile.bufferCount(rows: inChannels, ld: g.n * tile.tileCount(g))
+        guard keepsInput && ctx.mode == .train && !weight.isFrozen && count <= Conv2d.keptInputBudget else { return nil }
+        return cache.transformedInput.buffer(count)
+    }
+
     /// Whether a Winograd convolution of `g` on `parts` threads takes the batch-wide path.
     func usesBatchWideWinograd(_ g: ConvGeometry, parts: Int) -> Bool {
         allowsBatchWide && parts > 1
@@ -71,13 +79,12 @@ extension Conv2d {
         let rows = (0..<parts).map { ctx.workspace.scratch(thread: $0, slot: 7, count: tile.scratchCount(height: max(g.h, g.p), width: max(g.w, g.q))) }
         let u = forwardFilters(tile, parts: parts, ctx)
         // Training keeps V, the transformed input, for the filter gradient (all groups side by side, ld = n·T).
-        let keptCount = tile.bufferCount(rows: C, ld: g.n * T)
-        let keep = keepsInput && ctx.mode == .train && !weight.isFrozen && keptCount <= Conv2d.keptInputBudget
-        let v = keep ? cache.transformedInput.buffer(keptCount) : ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: C, ld: G * T))
+        let kept = keptInputBuffer(tile, g, ctx)
+        let v = kept ?? ctx.workspace.scratch(thread: 0, slot: 5, count: tile.bufferCount(rows: C, ld: G * T))
         Conv2d.batchWideWinograd(tile, input: x, inputChannels: C, h: g.h, w: g.w, filters: u, flipped: false, outputChannels: O,
-                                 into: out, n: g.n, group: G, tiles: T, v: v, vLD: keep ? g.n * T : nil, m: mw, rows: rows,
+                                 into: out, n: g.n, group: G, tiles: T, v: v, vLD: kept != nil ? g.n * T : nil, m: mw, rows: rows,
                                  parts: parts)
-        cache.transformedInput.fresh = keep
+        cache.transformedInput.fresh = kept != nil
     }
 
     /// out = Winograd convolution of `input` (n, Ci, h, w) with transformed filters `u` (positions, Co, Ci), in
