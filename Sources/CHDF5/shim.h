@@ -3,6 +3,7 @@
 /* Debian's serial HDF5. hdf5.h includes its siblings with quotes, so this path needs no -I. */
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <hdf5/serial/hdf5.h>
 #include <hdf5/serial/hdf5_hl.h>
 
@@ -86,6 +87,27 @@ static inline int chdf5_start_writeback(int fd) {
     (void)fd; return 0;
 #endif
 }
+
+/* Opens `path` for writing with O_DIRECT (the device reads straight from the caller's memory, no page-cache
+   copy), close-on-exec. glibc declares O_DIRECT only under _GNU_SOURCE; __O_DIRECT is its value either way.
+   Returns the descriptor, or -1 with errno (EINVAL where the file system has no direct I/O). */
+#include <fcntl.h>
+static inline int chdf5_open_direct(const char *path) {
+#if defined(__linux__) && defined(__O_DIRECT)
+    return open(path, O_WRONLY | O_CLOEXEC | __O_DIRECT);
+#else
+    (void)path; errno = EINVAL; return -1;
+#endif
+}
+
+/* Sets what `H5Dget_offset` needs for a dataset written outside HDF5: space allocated when the dataset is
+   created, and never filled (the writer fills every row). */
+static inline herr_t chdf5_set_preallocated(hid_t dcpl) {
+    if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) return -1;
+    return H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+}
+/* HADDR_UNDEF is a cast expression Swift does not import. */
+static inline int chdf5_addr_defined(haddr_t a) { return a != HADDR_UNDEF; }
 
 /* Stops HDF5 printing its error stack to stderr; the Swift layer collects the messages itself. */
 static inline herr_t chdf5_silence_errors(void)  { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

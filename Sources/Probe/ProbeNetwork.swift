@@ -11,4 +11,13 @@ public protocol ProbeNetwork: AnyObject {
     /// Gradients of Σ_i (dLogits_i · logits_i) with respect to each recorded activation. Parameter
     /// gradients are not needed (and may be frozen).
     func probeBackward(_ dLogits: Tensor) throws -> [String: Tensor]
+    /// Runs `body(i)` for every `i` in `0..<iterations`, on the network's compute threads if it has them:
+    /// the dump converts each batch of recorded layers to its storage type there.
+    func concurrentPerform(iterations: Int, _ body: (Int) -> Void)
+}
+
+extension ProbeNetwork {
+    public func concurrentPerform(iterations: Int, _ body: (Int) -> Void) {
+        for i in 0..<iterations { body(i) }
+    }
 }

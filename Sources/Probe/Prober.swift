@@ -60,7 +60,7 @@ public struct Prober {
     /// Captures batches `0..<batchCount`, each made by `prepare`, into a dump at `path` (crash-safe).
     public func write(to path: String, header: DumpHeader, batchCount: Int, prepare: (Int) throws -> Batch,
                       progress: ProgressBar? = nil) throws {
-        try DumpWriter.write(path, header: header) { emit in
+        try DumpWriter.write(path, header: header, spread: { network.concurrentPerform(iterations: $0, $1) }) { emit in
             for index in 0..<batchCount {
                 let batch = try prepare(index)
                 try emit(try capture(batch, classes: header.classes.count))

@@ -174,11 +174,8 @@ struct ProberTests {
             try DumpWriter.write(path, header: header) { emit in
                 for i in 0..<4 {
                     var rows = try prober.capture(makeBatch(seed: UInt64(i)), classes: k)
-                    // Batch 1's activation is one value short: HDF5Dataset.writeRows rejects it on the writer thread.
-                    if i == 1 {
-                        let short = rows.activations["hidden"]!.storage.dropLast()
-                        rows.activations["hidden"] = Tensor(shape: [short.count], storage: Array(short))
-                    }
+                    // Batch 1's mean colours are one value short: HDF5Dataset.writeRows rejects them on the writer thread.
+                    if i == 1 { rows.samples.meanRGB.removeLast() }
                     try emit(rows)
                     emitted += 1
                 }
@@ -186,6 +183,38 @@ struct ProberTests {
         }
         // Batch 2's emit waits for batch 1 to be stored, so it is the one that throws.
         #expect(emitted == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "no final or temporary file may remain")
+    }
+
+    @Test("a batch whose layer holds too few values fails at its own emit, before anything of it is staged or queued",
+          arguments: [HDF5Compression.none, .deflate(level: 1, shuffle: true)])
+    func shortLayerFailsAtOnce(compression: HDF5Compression) throws {
+        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var header = DumpHeader(epoch: 0, model: "tiny", run: "unit", target: .logit, normalizationMean: [0.5, 0.5, 0.5],
+                                normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
+                                classes: ["a", "b", "c", "d"], sampleCount: 12, layers: [("hidden", [hiddenSize, 1, 1])],
+                                embeddingSize: hiddenSize)
+        header.compression = compression
+        let net = TinyNetwork(inputs: inputs, hidden: hiddenSize, classes: k, seed: 1)
+        let prober = Prober(network: net, target: .logit, layers: ["hidden"])
+        var emitted = 0
+        let error = #expect(throws: LoupeError.self) {
+            try DumpWriter.write(folder + "/epoch-0000.h5", header: header) { emit in
+                for i in 0..<4 {
+                    var rows = try prober.capture(makeBatch(seed: UInt64(i)), classes: k)
+                    if i == 1 {
+                        let short = rows.gradients["hidden"]!.storage.dropLast()
+                        rows.gradients["hidden"] = Tensor(shape: [short.count], storage: Array(short))
+                    }
+                    try emit(rows)
+                    emitted += 1
+                }
+            }
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("'hidden'"))
+        #expect(emitted == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "no final or temporary file may remain")
     }
 }

@@ -77,8 +77,10 @@ extension HDF5Container {
 
     /// Creates a dataset of `shape`, chunked and filtered as asked. Parent groups are created.
     /// - Parameter chunk: chunk shape; required for compression, defaulted to one row along dim 0 then.
+    /// - Parameter preallocated: for a contiguous dataset, allocate its space now and never fill it, so that
+    ///   `HDF5RowStream` can write its rows at a known offset. The writer must then write every row.
     public func createDataset(_ path: String, type: HDF5ElementType, shape: [Int], chunk: [Int]? = nil,
-                              compression: HDF5Compression = .none) throws -> HDF5Dataset {
+                              compression: HDF5Compression = .none, preallocated: Bool = false) throws -> HDF5Dataset {
         HDF5Library.start()
         let at = childLocation(path)
         var dims = shape.map { hsize_t($0) }
@@ -96,6 +98,9 @@ extension HDF5Container {
                 if shuffle { try check(H5Pset_shuffle(dcpl.id), "H5Pset_shuffle", at: at) }
                 try check(H5Pset_deflate(dcpl.id, UInt32(level)), "H5Pset_deflate", at: at)
             }
+        }
+        if preallocated && chunkShape == nil {
+            try check(chdf5_set_preallocated(dcpl.id), "H5Pset_alloc_time", at: at)
         }
         let fileType = HDF5Handle.datatype(try check(type.makeMemoryType(), "H5Tcopy", at: at))
         let lcpl = HDF5Handle.property(try check(H5Pcreate(chdf5_P_LINK_CREATE()), "H5Pcreate", at: at))

@@ -126,6 +126,19 @@ public final class HDF5Dataset: HDF5Attributed {
         return plist.id >= 0 && H5Pget_nfilters(plist.id) == 0
     }()
 
+    /// Where a `preallocated` dataset's elements start in the file, when it can be written there directly:
+    /// contiguous, space allocated, no filter, and stored exactly as Loupe lays out its element type in memory
+    /// (float16 as IEEE binary16 little-endian). Nil otherwise. Read on the first streamed write.
+    lazy var streamOffset: Int? = {
+        guard elementType != .string, chunk == nil, filters.isEmpty, (try? storesNative(elementType)) == true else { return nil }
+        let address = H5Dget_offset(handle.id)
+        guard chdf5_addr_defined(address) != 0, address <= haddr_t(Int.max / 2) else {
+            H5Eclear2(chdf5_E_DEFAULT())
+            return nil
+        }
+        return Int(address)
+    }()
+
     /// Whether the file stores elements exactly as `type` lays them out in memory (no conversion needed).
     private func storesNative(_ type: HDF5ElementType) throws -> Bool {
         guard type == elementType else { return false }
