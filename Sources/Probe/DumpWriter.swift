@@ -148,10 +148,9 @@ private final class DumpSink: @unchecked Sendable {
     let background, box, mask: HDF5Dataset?
     /// Activation and gradient dataset per recorded layer, in header order.
     let layers: [(name: String, activation: HDF5Dataset, gradient: HDF5Dataset)]
-    /// Writes the pixel and layer rows of an uncompressed dump straight to disk (nearly all its bytes).
-    let stream: HDF5RowStream
-    /// Whether pixels and layers go through `stage` and `stream` (an uncompressed dump).
-    let staged: Bool
+    /// Writes the pixel and layer rows of an uncompressed dump straight to disk (nearly all its bytes); nil
+    /// for a compressed dump, whose rows go through HDF5's filters.
+    let stream: HDF5RowStream?
     /// Two batches in turn: the producer fills one while the writer writes the other.
     private let batches: [HDF5RowBatch]
     /// The last dump's batches: their memory is mapped already (fresh memory costs a page fault per 4 KB,
@@ -175,9 +174,8 @@ private final class DumpSink: @unchecked Sendable {
         try file.setAttribute("seed", .int(Int64(bitPattern: header.seed)))
         try file.setAttribute("layers", .strings(header.layers.map(\.name)))
         let n = header.sampleCount, s = header.imageSize, k = header.classes.count
-        stream = try HDF5RowStream(file: file)
         let direct = header.compression == .none
-        staged = direct
+        stream = direct ? try HDF5RowStream(file: file) : nil
         let spares = DumpSink.spareBatches.withLock { spares in
             defer { spares.removeAll() }
             return spares
@@ -250,7 +248,7 @@ private final class DumpSink: @unchecked Sendable {
     /// Converts the pixel and layer rows into the next staged batch, on `spread`'s threads; nil for a
     /// compressed dump (its writer converts and compresses). Called by the producing thread only.
     func stage(_ rows: DumpRows, at row: Int, spread: DumpWriter.Spread) throws -> HDF5RowBatch? {
-        guard staged else { return nil }
+        guard stream != nil else { return nil }
         let batch = batches[nextBatch]
         nextBatch = 1 - nextBatch
         batch.removeAll()
@@ -278,7 +276,7 @@ private final class DumpSink: @unchecked Sendable {
     /// Writes one batch: the staged pixels and layers, if any, and the rest of `rows`. On the writer thread.
     func append(_ rows: DumpRows, staged batch: HDF5RowBatch?, at row: Int) throws {
         let samples = rows.samples
-        if let batch {
+        if let batch, let stream {
             try stream.write(batch)
         } else {
             try images.writeRows(start: row, samples.images)
