@@ -142,6 +142,9 @@ extension Bench {
                 for name in names { _ = try ModelSpec.architecture(named: name) }
                 let folder = NSTemporaryDirectory() + "loupe-bench-dump-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: folder) }
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let direct = HDF5RowStream.directIOWorks(in: folder) ? "direct I/O" : "the page cache (no direct I/O here)"
+                FileHandle.standardError.write(Data("an uncompressed dump's pixels and layers go to \(folder) through \(direct)\n".utf8))
                 print("model       train  epoch s  dump s  dump/epoch  dump MB  dump MB/s  dump cpu s")
                 for model in names {
                     let perClass = trainSize / 8 + Dump.validationPerClass

@@ -58,8 +58,9 @@ struct HDF5RowStreamTests {
         }
         if !direct { #expect(!startedDirect) }
         // Memory or offsets off the block would make the device refuse a direct write, and the stream would
-        // quietly go buffered: the file would still be right, so check that it never had to.
-        #expect(endedDirect == startedDirect)
+        // quietly go buffered: the file would still be right, so check that it never had to, wherever the
+        // folder's file system takes direct I/O at all.
+        if direct && HDF5RowStream.directIOWorks(in: folder) { #expect(startedDirect && endedDirect) }
         let file = try HDF5File.open(path)
         #expect(try file.read("half", as: Float.self) == halves.map { Float(Float16($0)) })
         #expect(try file.read("single", as: Float.self) == floats)

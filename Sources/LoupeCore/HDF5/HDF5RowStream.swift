@@ -46,6 +46,24 @@ public final class HDF5RowStream {
     /// Whether whole blocks still go to the device directly (false on a file system without direct I/O).
     public var isDirect: Bool { directUsable }
 
+    /// Whether files in `folder` take direct I/O: one block-aligned 4 KB write to a scratch file there, removed
+    /// again. Some file systems open with `O_DIRECT` and refuse the write; this tells them apart.
+    public static func directIOWorks(in folder: String) -> Bool {
+        let path = folder + "/.loupe-direct-probe-\(getpid())"
+        let created = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard created >= 0 else { return false }
+        Glibc.close(created)
+        defer { unlink(path) }
+        let fd = chdf5_open_direct(path)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, block, block) == 0, let memory else { return false }
+        defer { free(memory) }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: block)
+        return pwrite(fd, memory, block, 0) == block
+    }
+
     /// Writes every piece of `batch` to its place in the file: whole blocks directly, the partial blocks at
     /// either end of a piece buffered.
     ///
