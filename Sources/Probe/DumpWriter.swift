@@ -280,6 +280,10 @@ private final class DumpSink: @unchecked Sendable {
             try stream.write(batch)
         } else {
             try images.writeRows(start: row, samples.images)
+            for (name, activation, gradient) in layers {
+                try activation.writeRows(start: row, rows.activations[name]!.storage)
+                try gradient.writeRows(start: row, rows.gradients[name]!.storage)
+            }
         }
         try labels.writeRows(start: row, samples.labels.map { Int32($0) })
         try meanRGB.writeRows(start: row, samples.meanRGB)
@@ -290,12 +294,6 @@ private final class DumpSink: @unchecked Sendable {
         try probabilities.writeRows(start: row, rows.probabilities)
         try targets.writeRows(start: row, rows.targetValues)
         try embedding.writeRows(start: row, rows.embedding)
-        if batch == nil {
-            for (name, activation, gradient) in layers {
-                try activation.writeRows(start: row, rows.activations[name]!.storage)
-                try gradient.writeRows(start: row, rows.gradients[name]!.storage)
-            }
-        }
         ids += samples.ids
     }
 }

@@ -14,6 +14,21 @@ struct ProberTests {
                             labels: [0, 2, 3], ids: ["a", "b", "c"], meanRGB: [Float](repeating: 0.5, count: batch * 3))
     }
 
+    /// The header of a dump of the tiny network's `hidden` layer: 2×2 RGB images, 4 classes.
+    func makeHeader(epoch: Int, target: ProbeTarget, samples: Int) -> DumpHeader {
+        DumpHeader(epoch: epoch, model: "tiny", run: "unit", target: target, normalizationMean: [0.5, 0.5, 0.5],
+                   normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
+                   classes: ["a", "b", "c", "d"], sampleCount: samples, layers: [("hidden", [hiddenSize, 1, 1])],
+                   embeddingSize: hiddenSize)
+    }
+
+    /// A new empty folder under the temporary directory; the caller removes it.
+    func makeFolder() throws -> String {
+        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     /// Target value of sample `b` as a function of the hidden activation, in Double.
     func targetOf(_ target: ProbeTarget, net: TinyNetwork, hidden: [Float], label: Int) -> Double {
         let z = net.logitsOf(hidden: hidden, batch: 1).map(Double.init)
@@ -92,14 +107,10 @@ struct ProberTests {
     @Test("a dump written batch by batch holds every documented dataset and h5py reads it; compressed rows are one per chunk, uncompressed ones contiguous",
           arguments: [HDF5Compression.deflate(level: 1, shuffle: true), .none])
     func dumpContents(compression: HDF5Compression) throws {
-        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let net = TinyNetwork(inputs: inputs, hidden: hiddenSize, classes: k, seed: 1)
-        var header = DumpHeader(epoch: 4, model: "tiny", run: "unit", target: .prob, normalizationMean: [0.5, 0.5, 0.5],
-                                normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
-                                classes: ["a", "b", "c", "d"], sampleCount: 6, layers: [("hidden", [hiddenSize, 1, 1])],
-                                embeddingSize: hiddenSize)
+        var header = makeHeader(epoch: 4, target: .prob, samples: 6)
         header.storage = .float16
         header.compression = compression
         let path = folder + "/epoch-0004.h5"
@@ -159,13 +170,9 @@ struct ProberTests {
 
     @Test("a write that fails on the writer thread surfaces as its typed error and leaves no file behind")
     func writerErrorSurfaces() throws {
-        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let header = DumpHeader(epoch: 0, model: "tiny", run: "unit", target: .logit, normalizationMean: [0.5, 0.5, 0.5],
-                                normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
-                                classes: ["a", "b", "c", "d"], sampleCount: 12, layers: [("hidden", [hiddenSize, 1, 1])],
-                                embeddingSize: hiddenSize)
+        let header = makeHeader(epoch: 0, target: .logit, samples: 12)
         let net = TinyNetwork(inputs: inputs, hidden: hiddenSize, classes: k, seed: 1)
         let prober = Prober(network: net, target: .logit, layers: ["hidden"])
         let path = folder + "/epoch-0000.h5"
@@ -189,13 +196,9 @@ struct ProberTests {
     @Test("a batch whose layer holds too few values fails at its own emit, before anything of it is staged or queued",
           arguments: [HDF5Compression.none, .deflate(level: 1, shuffle: true)])
     func shortLayerFailsAtOnce(compression: HDF5Compression) throws {
-        let folder = NSTemporaryDirectory() + "loupe-probe-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var header = DumpHeader(epoch: 0, model: "tiny", run: "unit", target: .logit, normalizationMean: [0.5, 0.5, 0.5],
-                                normalizationStd: [0.25, 0.25, 0.25], imageSize: 2, imageChannels: 3, seed: 9,
-                                classes: ["a", "b", "c", "d"], sampleCount: 12, layers: [("hidden", [hiddenSize, 1, 1])],
-                                embeddingSize: hiddenSize)
+        var header = makeHeader(epoch: 0, target: .logit, samples: 12)
         header.compression = compression
         let net = TinyNetwork(inputs: inputs, hidden: hiddenSize, classes: k, seed: 1)
         let prober = Prober(network: net, target: .logit, layers: ["hidden"])

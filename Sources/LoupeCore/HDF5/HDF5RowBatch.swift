@@ -46,7 +46,7 @@ public final class HDF5RowBatch: @unchecked Sendable {
         let offset = base + start * rowBytes, bytes = rows * rowBytes
         let block = HDF5RowStream.block
         let slot = (used + block - 1) / block * block + offset % block
-        try reserve(slot + bytes)
+        try reserve(slot + bytes, for: dataset)
         used = slot + bytes
         pieces.append(Piece(dataset: dataset, offset: offset, bytes: bytes, slot: slot))
         return pieces.count - 1
@@ -84,13 +84,14 @@ public final class HDF5RowBatch: @unchecked Sendable {
     /// Piece `index`'s bytes as laid out for the device.
     func bytes(of index: Int) -> UnsafeMutableRawPointer { memory! + pieces[index].slot }
 
-    private func reserve(_ bytes: Int) throws {
+    private func reserve(_ bytes: Int, for dataset: HDF5Dataset) throws {
         guard bytes > capacity else { return }
         let block = HDF5RowStream.block
         let size = max(bytes, capacity * 3 / 2 + block) / block * block + block
         var fresh: UnsafeMutableRawPointer?
         guard posix_memalign(&fresh, block, size) == 0, let fresh else {
-            throw HDF5Error(.libraryCall, file: "", object: "", message: "cannot allocate \(size) bytes for a batch of rows")
+            throw HDF5Error(.libraryCall, file: dataset.location.file, object: dataset.path,
+                            message: "cannot allocate \(size) bytes to stage a batch of rows")
         }
         if let memory, used > 0 { fresh.copyMemory(from: memory, byteCount: used) }
         free(memory)

@@ -22,8 +22,6 @@ public final class HDF5RowStream {
     private let location: HDF5Location
     private var buffered: Int32 = -1
     private var direct: Int32 = -1
-    /// False once direct I/O has been refused; everything then goes through `buffered`.
-    private var directUsable = true
     /// Direct I/O's unit: offsets, lengths and memory addresses are multiples of it. 4 KB covers 512-byte
     /// devices too.
     static let block = 4096
@@ -35,7 +33,7 @@ public final class HDF5RowStream {
         buffered = open(file.path, O_WRONLY | O_CLOEXEC)
         guard buffered >= 0 else { throw ioError("open", errno) }
         self.direct = direct ? chdf5_open_direct(file.path) : -1
-        directUsable = self.direct >= 0
+        isDirect = self.direct >= 0
     }
 
     deinit {
@@ -43,8 +41,9 @@ public final class HDF5RowStream {
         if direct >= 0 { Glibc.close(direct) }
     }
 
-    /// Whether whole blocks still go to the device directly (false on a file system without direct I/O).
-    public var isDirect: Bool { directUsable }
+    /// Whether whole blocks still go to the device directly: false on a file system without direct I/O, and
+    /// once one has refused a write (everything then goes through `buffered`).
+    public private(set) var isDirect = false
 
     /// Whether files in `folder` take direct I/O: one block-aligned 4 KB write to a scratch file there, removed
     /// again. Some file systems open with `O_DIRECT` and refuse the write; this tells them apart.
@@ -81,7 +80,7 @@ public final class HDF5RowStream {
     private func put(_ source: UnsafeMutableRawPointer, bytes: Int, at offset: Int, _ dataset: HDF5Dataset) throws {
         let end = offset + bytes
         let first = (offset + Self.block - 1) / Self.block * Self.block, last = end / Self.block * Self.block
-        guard directUsable, first < last else {
+        guard isDirect, first < last else {
             return try write(buffered, source, bytes, at: offset, dataset)
         }
         if first > offset { try write(buffered, source, first - offset, at: offset, dataset) }
@@ -98,7 +97,7 @@ public final class HDF5RowStream {
             let n = pwrite(direct, from, count, off_t(offset))
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            if errno == EINVAL { directUsable = false; return 0 }
+            if errno == EINVAL { isDirect = false; return 0 }
             throw ioError("write", errno, object: dataset.path)
         }
     }
