@@ -247,3 +247,28 @@ void loupe_tsne_attraction(const float *ys, const int32_t *rows, const ptrdiff_t
                            const float *values, ptrdiff_t first, ptrdiff_t end, float *out) {
     loupe_tsne_attraction_at(loupe_isa_active(), ys, rows, slice_start, columns, values, first, end, out);
 }
+
+void loupe_winograd_map2_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                  ptrdiff_t channels, float *v, ptrdiff_t ld, ptrdiff_t plane) {
+    DISPATCH(level, winograd_map2_input, x, samples, sample_stride, channels, v, ld, plane)
+}
+
+void loupe_winograd_map2_output_at(loupe_isa level, const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t ld,
+                                   ptrdiff_t plane, float *y, ptrdiff_t sample_stride) {
+    DISPATCH(level, winograd_map2_output, m, samples, channels, ld, plane, y, sample_stride)
+}
+
+void loupe_winograd_map2_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                            ptrdiff_t channels, float *yhat, ptrdiff_t ld, ptrdiff_t plane) {
+    DISPATCH(level, winograd_map2_output_gradient, dy, samples, sample_stride, channels, yhat, ld, plane)
+}
+
+void loupe_winograd_map2_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first,
+                                    ptrdiff_t end) {
+    DISPATCH(level, winograd_map2_filters, w, count, u, first, end)
+}
+
+void loupe_winograd_map2_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first,
+                                            ptrdiff_t end) {
+    DISPATCH(level, winograd_map2_filter_gradient, z, count, dw, first, end)
+}

@@ -49,6 +49,79 @@ static inline void FN(input_offsets)(ptrdiff_t k0, ptrdiff_t lanes, ptrdiff_t T,
     }
 }
 
+#if VL == 16 && defined(__x86_64__)
+// AVX-512: each lane's 4 × 4 window is read as 4 masked loads of 4 floats (row a into 128-bit lane a; positions
+// outside the image are neither read nor kept), and the 16 lanes' windows are transposed in registers into
+// the 16 position vectors. 64 loads and 64 shuffles per block and channel, where the offset-table gather
+// below takes 256 scalar loads and inserts, plus 256 offset loads (the input transform was 8 % of a
+// ResNet-18 @64 step on AMD EPYC Zen 5, most of it in that gather).
+#define WINDOW_LOADS 1
+
+/// For lane l of a block (column k0 + l, or the block's first column past the end): where window row a starts
+/// in a channel plane, less 4a, and the bits 4a + b of the window positions inside the image.
+static inline void FN(window_table)(ptrdiff_t k0, ptrdiff_t lanes, ptrdiff_t T, ptrdiff_t Qt, ptrdiff_t H,
+                                    ptrdiff_t W, ptrdiff_t stride, ptrdiff_t rows[VL][4], __mmask16 inside[VL]) {
+    // Lane l's sample and tile by counting on from lane 0's (divisions per lane cost as much as a channel's loads).
+    ptrdiff_t s = k0 / T, ti = (k0 % T) / Qt, tj = (k0 % T) % Qt;
+    const ptrdiff_t s0 = s, ti0 = ti, tj0 = tj;
+    for (int l = 0; l < VL; l++) {
+        if (l == lanes) { s = s0; ti = ti0; tj = tj0; }
+        unsigned bits = 0;
+        for (int a = 0; a < 4; a++) {
+            const ptrdiff_t r = 2 * ti + a - 1;
+            const int row_inside = r >= 0 && r < H;
+            rows[l][a] = s * stride + (row_inside ? r * W : 0) + 2 * tj - 1 - 4 * a;
+            for (int b = 0; b < 4; b++) {
+                const ptrdiff_t q = 2 * tj + b - 1;
+                if (row_inside && q >= 0 && q < W) bits |= 1u << (4 * a + b);
+            }
+        }
+        inside[l] = (__mmask16)bits;
+        if (++tj == Qt) { tj = 0; if (++ti * Qt == T) { ti = 0; s++; } }
+    }
+}
+
+/// d[i][l] = position i of lane l's window in channel plane xc (0 outside the image).
+static inline void FN(load_windows)(const float *xc, const ptrdiff_t rows[VL][4], const __mmask16 inside[VL], VF d[16]) {
+    __m512 r[16], t[16];
+    for (int l = 0; l < 16; l++) {
+        // Addresses as integers: a row's start less 4a may lie before the plane, and is only read where masked in.
+        const uintptr_t base = (uintptr_t)xc;
+        // Four independent zero-masked loads, merged: a chain of merging loads waits on each one in turn.
+        const __m512 w0 = _mm512_maskz_loadu_ps(inside[l] & 0x000F, (const void *)(base + sizeof(float) * rows[l][0]));
+        const __m512 w1 = _mm512_maskz_loadu_ps(inside[l] & 0x00F0, (const void *)(base + sizeof(float) * rows[l][1]));
+        const __m512 w2 = _mm512_maskz_loadu_ps(inside[l] & 0x0F00, (const void *)(base + sizeof(float) * rows[l][2]));
+        const __m512 w3 = _mm512_maskz_loadu_ps(inside[l] & 0xF000, (const void *)(base + sizeof(float) * rows[l][3]));
+        r[l] = _mm512_castsi512_ps(_mm512_or_si512(_mm512_or_si512(_mm512_castps_si512(w0), _mm512_castps_si512(w1)),
+                                                   _mm512_or_si512(_mm512_castps_si512(w2), _mm512_castps_si512(w3))));
+    }
+    // 16 × 16 transpose: 32-bit, then 64-bit interleaves within 128-bit lanes, then two rounds of 128-bit shuffles.
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 4; g++) {
+        const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+        const __m512d c = _mm512_castps_pd(t[4 * g + 1]), e = _mm512_castps_pd(t[4 * g + 3]);
+        r[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, e));
+        r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, e));
+    }
+    // r[4g + j], 128-bit lane q: window position 4q + j of lanes 4g ..< 4g + 4.
+    for (int j = 0; j < 4; j++) {
+        const __m512 even01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), odd01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+        const __m512 even23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88), odd23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+        d[j] = (VF)_mm512_shuffle_f32x4(even01, even23, 0x88);
+        d[8 + j] = (VF)_mm512_shuffle_f32x4(even01, even23, 0xdd);
+        d[4 + j] = (VF)_mm512_shuffle_f32x4(odd01, odd23, 0x88);
+        d[12 + j] = (VF)_mm512_shuffle_f32x4(odd01, odd23, 0xdd);
+    }
+}
+#else
+#define WINDOW_LOADS 0
+#endif
+
 void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
                         ptrdiff_t H, ptrdiff_t W, float *restrict v, ptrdiff_t ld, ptrdiff_t plane,
                         float *restrict scratch) {
@@ -59,14 +132,26 @@ void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t st
     // and reused by every channel, and padding is masked to exact zeros (a NaN or ∞ elsewhere in the plane
     // stays out of the tiles that do not contain it). It replaced a gather through zero-padded rows whose
     // per-row set-up and 16 store streams dominated on 2- to 16-pixel maps (docs/speed.md, 2026-12-07).
+#if WINDOW_LOADS
+    ptrdiff_t rows[VL][4];
+    __mmask16 inside[VL];
+#else
     ptrdiff_t off[16][VL];
     uint32_t keep[16][VL];
+#endif
     for (ptrdiff_t k0 = 0; k0 < n; k0 += VL) {
         const ptrdiff_t lanes = n - k0 < VL ? n - k0 : VL;
+#if WINDOW_LOADS
+        FN(window_table)(k0, lanes, T, Qt, H, W, stride, rows, inside);
+#else
         FN(input_offsets)(k0, lanes, T, Qt, H, W, stride, off, keep);
+#endif
         for (ptrdiff_t c = 0; c < C; c++) {
             const float *xc = x + c * H * W;
             VF d[16];
+#if WINDOW_LOADS
+            FN(load_windows)(xc, rows, inside, d);
+#else
             for (int i = 0; i < 16; i++) {
                 float g[VL];
                 for (int l = 0; l < VL; l++) g[l] = xc[off[i][l]];
@@ -74,6 +159,7 @@ void FN(winograd_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t st
                 __builtin_memcpy(&m, keep[i], sizeof(VU));
                 d[i] = (VF)((VU)LOADV(g) & m);
             }
+#endif
             // Bᵀ on the columns of each row a, (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the same on the rows.
             VF e[4][4];
             for (int r = 0; r < 4; r++) {
@@ -313,7 +399,10 @@ void FN(winograd_filter_gradient)(const float *restrict z, ptrdiff_t count, floa
 
 // The F(4×4, 3×3) transforms share this level's macros.
 #include "winograd4_variant.h"
+// The 2×2-map transforms (9 products per tile) likewise.
+#include "winograd_map2_variant.h"
 
+#undef WINDOW_LOADS
 #undef INPUT_TILE
 #undef OUTPUT_TILE
 #undef GRADIENT_TILE

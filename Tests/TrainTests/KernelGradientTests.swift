@@ -29,6 +29,14 @@ import Testing
                       ConvCase(n: 1, c: 16, h: 4, w: 4, o: 24, kernel: 3, stride: 1, padding: 1, bias: true)])
     func conv2dWinograd4(_ k: ConvCase) { Self.checkConvolution(k, tile: .f4) }
 
+    /// The 2×2-map tile (9 products), which the default rule picks on 2×2 maps.
+    @Test func conv2dWinogradMap2() {
+        let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 17, kernel: 3, padding: 1, bias: true)
+        #expect(conv.winogradTile(conv.geometry([2, 16, 2, 2])) == .map2)
+        #expect(conv.winogradTile(conv.geometry([2, 16, 2, 3])) == .f2)
+        Self.checkConvolution(ConvCase(n: 2, c: 16, h: 2, w: 2, o: 17, kernel: 3, stride: 1, padding: 1, bias: true), tile: nil)
+    }
+
     static func checkConvolution(_ k: ConvCase, tile: Winograd.Tile?) {
         let conv = Conv2d(name: "conv", inChannels: k.c, outChannels: k.o, kernel: k.kernel, stride: k.stride,
                           padding: k.padding, bias: k.bias)

@@ -37,18 +37,21 @@ import Testing
 
     /// (N, C, H, O, k, stride, padding): sample-chunked GEMMs (m > 1), an odd split over two threads,
     /// pointwise convolutions straight on the input, and a strided 1×1 (ResNet downsample).
-    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run im2col and both Winograd tile sizes. On two threads
+    /// Winograd cases (3×3/1/1, ≥ 16 channels, maps of at least 2×2) run im2col and every Winograd tile that fits. On two threads
     /// small maps take the batch-wide paths unless told not to; a small group budget makes them run
     /// several groups (the filter gradient accumulates across groups).
     @Test(arguments: [(4, 8, 16, 16, 3, 1, 1), (3, 8, 15, 16, 3, 2, 1), (2, 16, 32, 16, 1, 1, 0), (3, 16, 8, 32, 1, 2, 0),
-                      (2, 3, 20, 8, 7, 2, 3), (3, 16, 9, 24, 3, 1, 1), (5, 32, 6, 16, 3, 1, 1), (2, 16, 1, 16, 3, 1, 1)])
+                      (2, 3, 20, 8, 7, 2, 3), (3, 16, 9, 24, 3, 1, 1), (5, 32, 6, 16, 3, 1, 1), (2, 16, 1, 16, 3, 1, 1),
+                      (3, 16, 2, 24, 3, 1, 1)])
     func convolutionMatchesDirectLoops(_ k: (Int, Int, Int, Int, Int, Int, Int)) {
         let (n, c, h, o, kernel, stride, padding) = k
         let paths: [(threads: Int, winograd: Bool, batchWide: Bool, budget: Int?)] = [
             (1, true, true, nil), (2, true, true, nil), (2, true, false, nil), (2, false, true, nil), (2, false, false, nil),
             (2, true, true, 1), (2, false, true, 1),
         ]
-        for (threads, winograd, batchWide, budget) in paths { for tile in winograd ? Winograd.Tile.allCases.map { Optional($0) } : [nil] {
+        // The 2×2-map tile only where it applies (elsewhere it would run F(2×2) again).
+        let tiles = Winograd.Tile.allCases.filter { $0 != .map2 || h == 2 }.map { Optional($0) }
+        for (threads, winograd, batchWide, budget) in paths { for tile in winograd ? tiles : [nil] {
             let conv = Conv2d(name: "conv", inChannels: c, outChannels: o, kernel: kernel, stride: stride, padding: padding, bias: true)
             conv.allowsWinograd = winograd
             conv.winogradTileOverride = tile
@@ -121,18 +124,19 @@ import Testing
                 "filter gradient after the input changed")
     }
 
-    /// The backward reads the F(2×2) filters its forward kept: the same bits as transforming them again, and
+    /// The backward reads the F(2×2) (or 2×2-map) filters its forward kept: the same bits as transforming them again, and
     /// after the weights change, the next forward's, not the first one's.
-    @Test(arguments: [true, false])
-    func keptFiltersFollowTheWeights(batchWide: Bool) {
+    @Test(arguments: [(Winograd.Tile.f2, true), (.f2, false), (.map2, true), (.map2, false)])
+    func keptFiltersFollowTheWeights(tile: Winograd.Tile, batchWide: Bool) {
+        let side = tile == .map2 ? 2 : 6
         let layers = [true, false].map { keeps in
             let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 24, kernel: 3, padding: 1, bias: false)
-            conv.winogradTileOverride = .f2
+            conv.winogradTileOverride = tile
             conv.allowsBatchWide = batchWide
             conv.keepsFilters = keeps
             return conv
         }
-        let x = GradientCheck.random([3, 16, 6, 6], seed: 3), dy = GradientCheck.random([3, 24, 6, 6], seed: 4)
+        let x = GradientCheck.random([3, 16, side, side], seed: 3), dy = GradientCheck.random([3, 24, side, side], seed: 4)
         var dxs: [[Tensor]] = [[], []]
         for (i, conv) in layers.enumerated() {
             let ctx = GradientCheck.context(threads: 2)

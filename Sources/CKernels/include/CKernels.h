@@ -76,6 +76,24 @@ void loupe_winograd4_filters(const float *w, ptrdiff_t count, float *u, ptrdiff_
 /// dW_i += Gᵀ·Z_i·G for i in first ..< end, Z_i[α][β] = z[(6α + β)·count + i].
 void loupe_winograd4_filter_gradient(const float *z, ptrdiff_t count, float *dw, ptrdiff_t first, ptrdiff_t end);
 
+/// Winograd for 3×3 convolutions of 2×2 maps, 9 positions ξ = 3a + b (winograd_map2_variant.h has the
+/// transforms), one tile per sample (column s), at a given level (loupe_isa_active() in use):
+/// V[ξ][c][s] from x (samples, C, 2, 2);
+void loupe_winograd_map2_input_at(loupe_isa level, const float *x, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                  ptrdiff_t channels, float *v, ptrdiff_t ld, ptrdiff_t plane);
+/// y (samples, C, 2, 2) from M[ξ][c][s];
+void loupe_winograd_map2_output_at(loupe_isa level, const float *m, ptrdiff_t samples, ptrdiff_t channels, ptrdiff_t ld,
+                                   ptrdiff_t plane, float *y, ptrdiff_t sample_stride);
+/// Ŷ[ξ][c][s] from dy (samples, C, 2, 2), the output transform's adjoint;
+void loupe_winograd_map2_output_gradient_at(loupe_isa level, const float *dy, ptrdiff_t samples, ptrdiff_t sample_stride,
+                                            ptrdiff_t channels, float *yhat, ptrdiff_t ld, ptrdiff_t plane);
+/// U[ξ][i] for the 3×3 filters i in first ..< end of `count` (w: count × 9; U: 9 × count);
+void loupe_winograd_map2_filters_at(loupe_isa level, const float *w, ptrdiff_t count, float *u, ptrdiff_t first,
+                                    ptrdiff_t end);
+/// dW_i += the filter transform's adjoint of Z_i, Z_i[ξ] = z[ξ·count + i], for i in first ..< end.
+void loupe_winograd_map2_filter_gradient_at(loupe_isa level, const float *z, ptrdiff_t count, float *dw, ptrdiff_t first,
+                                            ptrdiff_t end);
+
 /// col[(c·k + i)·k + j][u·q + v] = x[c, u·s − pad + i, v·s − pad + j] (0 outside) for one sample
 /// x (channels, h, w); col has row stride ld ≥ p·q.
 void loupe_im2col(const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kernel, ptrdiff_t stride,

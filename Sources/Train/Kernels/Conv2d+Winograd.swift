@@ -1,8 +1,8 @@
 // Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
-// `winograd4MinimumMap` (24) pixels a side, F(2×2, 3×3) below (see Winograd.swift and Winograd+Tile.swift for
-// the transforms and shapes). Each thread takes a contiguous slice of samples, in chunks of m samples
-// (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared; F(2×2) keeps its own, see
-// forwardFilters), 5 V, 6 Mw/Ŷ, 7 rows,
+// `winograd4MinimumMap` (24) pixels a side, F(2×2, 3×3) below, and the 9-product tile on 2×2 maps (see
+// Winograd.swift and Winograd+Tile.swift for the transforms and shapes). Each thread takes a contiguous slice of
+// samples, in chunks of m samples (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared; F(2×2)
+// and the 2×2-map tile keep their own, see forwardFilters), 5 V, 6 Mw/Ŷ, 7 rows,
 // 8 this thread's Z.
 
 import Foundation
@@ -25,9 +25,16 @@ extension Conv2d {
     /// have a third of the columns.
     static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 24
 
-    /// The algorithm for `g`: `winogradTileOverride` when set (tests run both on every shape), else by map size.
+    /// False when the environment sets LOUPE_NO_MAP2_WINOGRAD=1 (for benchmarking): 2×2 maps then take F(2×2).
+    static let map2ByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_MAP2_WINOGRAD"] == nil
+
+    /// The algorithm for `g`: `winogradTileOverride` when set (tests run each on every shape it fits), else by
+    /// map size: the 2×2-map tile on 2×2 maps, F(4×4) from `winograd4MinimumMap`, F(2×2) between.
     func winogradTile(_ g: ConvGeometry) -> Winograd.Tile {
-        winogradTileOverride ?? (min(g.h, g.w) >= Conv2d.winograd4MinimumMap ? .f4 : .f2)
+        let map2 = g.h == 2 && g.w == 2
+        if let tile = winogradTileOverride { return tile == .map2 && !map2 ? .f2 : tile }
+        if map2 && Conv2d.map2ByDefault { return .map2 }
+        return min(g.h, g.w) >= Conv2d.winograd4MinimumMap ? .f4 : .f2
     }
 
     /// Columns per chunk of the per-sample Winograd path when the environment sets LOUPE_WINOGRAD_COLUMNS
@@ -54,13 +61,13 @@ extension Conv2d {
     /// False when the environment sets LOUPE_NO_KEPT_FILTERS=1 (for benchmarking): `keepsFilters`' default.
     static let keepsFiltersByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_KEPT_FILTERS"] == nil
 
-    /// U (positions, O, C) for this forward: into the layer's own buffer for F(2×2), whose input gradient reads
+    /// U (positions, O, C) for this forward: into the layer's own buffer for F(2×2) and the 2×2-map tile, whose input gradient reads
     /// the same U, so the backward need not write it again (16·O·C floats, 16 MB for a 512-channel layer and
     /// 64 MB for all of ResNet-18's F(2×2) convolutions, held from the first step on); into the shared scratch
     /// otherwise.
     func forwardFilters(_ tile: Winograd.Tile, parts: Int, _ ctx: RunContext) -> UnsafeMutablePointer<Float> {
         let count = tile.positions * outChannels * inChannels
-        let keep = tile == .f2 && keepsFilters
+        let keep = tile.inputGradientReadsForwardFilters && keepsFilters
         let u = keep ? cache.filters.buffer(count) : ctx.workspace.scratch(thread: 0, slot: 4, count: count)
         transformFilters(tile, into: u, parts: parts)
         cache.filters.fresh = keep
@@ -70,7 +77,7 @@ extension Conv2d {
     /// The filters the input gradient reads: the forward's when it kept them (same weights: the optimiser
     /// steps after the backward), else transformed now into the shared scratch.
     func inputGradientFilters(_ tile: Winograd.Tile, parts: Int, _ ctx: RunContext) -> UnsafePointer<Float> {
-        if tile == .f2, cache.filters.fresh, let kept = cache.filters.pointer { return UnsafePointer(kept) }
+        if tile.inputGradientReadsForwardFilters, cache.filters.fresh, let kept = cache.filters.pointer { return UnsafePointer(kept) }
         let u = ctx.workspace.scratch(thread: 0, slot: 4, count: tile.positions * outChannels * inChannels)
         transformInputGradientFilters(tile, into: u, parts: parts)
         return UnsafePointer(u)

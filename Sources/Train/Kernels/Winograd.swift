@@ -29,6 +29,13 @@ enum Winograd {
         return 4 * swap[xi / 4] + swap[xi % 4]
     }
 
+    /// `flippedPosition` for the 2×2-map tile (9 positions ξ = 3a + b): rotating a filter reverses its taps,
+    /// which swaps transformed entries 1 and 2 on each axis (CKernels/winograd_map2_variant.h).
+    @inline(__always) static func flippedMap2Position(_ xi: Int) -> Int {
+        let swap = [0, 2, 1]
+        return 3 * swap[xi / 3] + swap[xi % 3]
+    }
+
     /// The distance between two ξ planes of a (16, rows, ld) tile buffer: rows·ld rounded up to 64 past a
     /// multiple of 1024 floats. The transforms touch all 16 planes at once; at a whole multiple of 4 KB
     /// apart (rows and ld are powers of two in ResNet) they all fall into one set of the L1 cache and
