@@ -63,9 +63,7 @@ static inline void FN(window_table)(ptrdiff_t k0, ptrdiff_t lanes, ptrdiff_t T, 
                                     ptrdiff_t W, ptrdiff_t stride, ptrdiff_t rows[VL][4], __mmask16 inside[VL]) {
     // Lane l's sample and tile by counting on from lane 0's (divisions per lane cost as much as a channel's loads).
     ptrdiff_t s = k0 / T, ti = (k0 % T) / Qt, tj = (k0 % T) % Qt;
-    const ptrdiff_t s0 = s, ti0 = ti, tj0 = tj;
-    for (int l = 0; l < VL; l++) {
-        if (l == lanes) { s = s0; ti = ti0; tj = tj0; }
+    for (int l = 0; l < lanes; l++) {
         unsigned bits = 0;
         for (int a = 0; a < 4; a++) {
             const ptrdiff_t r = 2 * ti + a - 1;
@@ -78,6 +76,11 @@ static inline void FN(window_table)(ptrdiff_t k0, ptrdiff_t lanes, ptrdiff_t T, 
         }
         inside[l] = (__mmask16)bits;
         if (++tj == Qt) { tj = 0; if (++ti * Qt == T) { ti = 0; s++; } }
+    }
+    // Lanes past the last column read lane 0's window (never past the input), and are not stored.
+    for (ptrdiff_t l = lanes; l < VL; l++) {
+        for (int a = 0; a < 4; a++) rows[l][a] = rows[0][a];
+        inside[l] = inside[0];
     }
 }
 

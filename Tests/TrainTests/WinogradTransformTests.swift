@@ -1,4 +1,7 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 import LoupeCore
 import Testing
 
@@ -60,6 +63,25 @@ import Testing
             var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
             loupe_winograd_input_at(level, x, s.samples, s.channels * s.h * s.w, s.channels, s.h, s.w, &v, s.ld, s.plane, &scratch)
             #expect(Self.maxError(v, expected) < 1e-6, "\(String(cString: loupe_isa_name(level))) \(s)")
+        }
+    }
+
+    /// The input transform reads nothing past the input: x ends at an inaccessible page, so a stray read crashes
+    /// the test. Lanes past the last column of a partial block once read on into the
+    /// next samples' places (AVX-512 window loads), which the comparisons above cannot see.
+    @Test(arguments: shapes)
+    func inputTransformStaysInsideTheInput(_ s: Shape) throws {
+        let count = s.samples * s.channels * s.h * s.w
+        let x = Self.random(count, seed: 7)
+        try GuardedFloats.withBuffer(x) { guarded in
+            for level in Self.levels {
+                var v = [Float](repeating: .nan, count: 16 * s.plane)
+                var scratch = [Float](repeating: 0, count: loupe_winograd_scratch_floats(s.h, s.w))
+                loupe_winograd_input_at(level, guarded, s.samples, s.channels * s.h * s.w, s.channels, s.h, s.w, &v, s.ld, s.plane, &scratch)
+                var reference = [Float](repeating: .nan, count: 16 * s.plane)
+                loupe_winograd_input_at(LOUPE_ISA_SSE2, x, s.samples, s.channels * s.h * s.w, s.channels, s.h, s.w, &reference, s.ld, s.plane, &scratch)
+                #expect(v.map(\.bitPattern) == reference.map(\.bitPattern), "\(String(cString: loupe_isa_name(level))) \(s)")
+            }
         }
     }
 
@@ -142,5 +164,30 @@ import Testing
     @Test func activeLevelIsSupported() {
         #expect(loupe_isa_active().rawValue <= loupe_isa_supported().rawValue)
         #expect(Self.levels.map { String(cString: loupe_isa_name($0)) } == ["sse2", "avx2+fma", "avx512f"].prefix(Self.levels.count).map { $0 })
+    }
+}
+
+/// Floats placed so that they end where an inaccessible page begins: a read past the end is a segmentation
+/// fault (the input transforms' padding reads nothing before the start either, but only a page-sized input
+/// would also sit right after the lower guard page).
+enum GuardedFloats {
+    struct MapFailed: Error {}
+
+    static func withBuffer<R>(_ values: [Float], _ body: (UnsafePointer<Float>) throws -> R) throws -> R {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let bytes = values.count * MemoryLayout<Float>.stride
+        let dataPages = (bytes + page - 1) / page
+        let total = (dataPages + 2) * page
+        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            throw MapFailed()
+        }
+        defer { munmap(raw, total) }
+        guard mprotect(raw, page, PROT_NONE) == 0, mprotect(raw + (dataPages + 1) * page, page, PROT_NONE) == 0 else {
+            throw MapFailed()
+        }
+        // Flush against the upper guard page; the gap below the data (if any) stays readable but holds no input.
+        let start = (raw + (dataPages + 1) * page - bytes).assumingMemoryBound(to: Float.self)
+        values.withUnsafeBufferPointer { start.update(from: $0.baseAddress!, count: values.count) }
+        return try body(UnsafePointer(start))
     }
 }
