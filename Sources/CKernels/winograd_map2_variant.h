@@ -25,21 +25,28 @@
 // are ld apart): channel-major order with samples inside read one 16-byte piece per sample, thousands of
 // floats apart, and ran at about 60 cycles per piece (ResNet-18 @64, AMD EPYC Zen 5).
 
-void FN(winograd_map2_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
-                             float *restrict v, ptrdiff_t ld, ptrdiff_t plane) {
+/// The input transform of x's tiles, value ξ of sample s, channel c stored at out[at[ξ] + c·ld + s].
+static inline void FN(map2_spread)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
+                                   float *restrict out, ptrdiff_t ld, const ptrdiff_t at[9]) {
     for (ptrdiff_t s = 0; s < samples; s++) {
         const float *p = x + s * stride;
-        float *out = v + s;
         for (ptrdiff_t c = 0; c < C; c++) {
             const float x00 = p[4 * c], x01 = p[4 * c + 1], x10 = p[4 * c + 2], x11 = p[4 * c + 3];
             // Rows first (r0, r1 along b), then the columns: (r0 + r1, r1, r0) along a.
             const float r00 = x00 + x01, r10 = x10 + x11;
-            float *o = out + c * ld;
-            o[0] = r00 + r10; o[plane] = x01 + x11; o[2 * plane] = x00 + x10;
-            o[3 * plane] = r10; o[4 * plane] = x11; o[5 * plane] = x10;
-            o[6 * plane] = r00; o[7 * plane] = x01; o[8 * plane] = x00;
+            float *o = out + c * ld + s;
+            o[at[0]] = r00 + r10; o[at[1]] = x01 + x11; o[at[2]] = x00 + x10;
+            o[at[3]] = r10; o[at[4]] = x11; o[at[5]] = x10;
+            o[at[6]] = r00; o[at[7]] = x01; o[at[8]] = x00;
         }
     }
+}
+
+void FN(winograd_map2_input)(const float *restrict x, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
+                             float *restrict v, ptrdiff_t ld, ptrdiff_t plane) {
+    ptrdiff_t at[9];
+    for (int xi = 0; xi < 9; xi++) at[xi] = xi * plane;
+    FN(map2_spread)(x, samples, stride, C, v, ld, at);
 }
 
 void FN(winograd_map2_output)(const float *restrict m, ptrdiff_t samples, ptrdiff_t C, ptrdiff_t ld, ptrdiff_t plane,
@@ -63,20 +70,14 @@ void FN(winograd_map2_output)(const float *restrict m, ptrdiff_t samples, ptrdif
     }
 }
 
+/// Per axis (d0 + d1, d0, d1) is the input transform with entries 1 and 2 swapped: the same values, each
+/// stored at its flipped position.
 void FN(winograd_map2_output_gradient)(const float *restrict dy, ptrdiff_t samples, ptrdiff_t stride, ptrdiff_t C,
                                        float *restrict yhat, ptrdiff_t ld, ptrdiff_t plane) {
-    for (ptrdiff_t s = 0; s < samples; s++) {
-        const float *p = dy + s * stride;
-        float *out = yhat + s;
-        for (ptrdiff_t c = 0; c < C; c++) {
-            const float d00 = p[4 * c], d01 = p[4 * c + 1], d10 = p[4 * c + 2], d11 = p[4 * c + 3];
-            const float r00 = d00 + d01, r10 = d10 + d11;
-            float *o = out + c * ld;
-            o[0] = r00 + r10; o[plane] = d00 + d10; o[2 * plane] = d01 + d11;
-            o[3 * plane] = r00; o[4 * plane] = d00; o[5 * plane] = d01;
-            o[6 * plane] = r10; o[7 * plane] = d10; o[8 * plane] = d11;
-        }
-    }
+    static const int swap[3] = {0, 2, 1};
+    ptrdiff_t at[9];
+    for (int xi = 0; xi < 9; xi++) at[xi] = (3 * swap[xi / 3] + swap[xi % 3]) * plane;
+    FN(map2_spread)(dy, samples, stride, C, yhat, ld, at);
 }
 
 /// U of VL filters from their taps g[k·VL + l] (k = 3i + j), `lanes` of them stored.
