@@ -155,71 +155,110 @@ GEMM_PACK static void pack_b(int transposed, const float *b, ptrdiff_t ldb, ptrd
     }
 }
 
-/// C block (m ≤ MR rows, n ≤ NR columns) ← tile + β·C block; β = 0 never reads C.
-static void store_partial(const float *tile, ptrdiff_t nr, ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc) {
-    for (ptrdiff_t i = 0; i < m; i++) {
-        for (ptrdiff_t j = 0; j < n; j++) {
-            c[i * ldc + j] = beta == 0 ? tile[i * nr + j] : tile[i * nr + j] + beta * c[i * ldc + j];
-        }
-    }
-}
-
 // ---- AVX-512: 8 rows × 32 columns --------------------------------------------------------------------------
 
 #define ROW512(i)                                                                                            \
     {                                                                                                        \
-        const __m512 ai = _mm512_set1_ps(a[i * rs]);                                                              \
+        const __m512 ai = _mm512_set1_ps(a[i * rs]);                                                         \
         c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                                          \
-        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                                          \
+        if (!narrow) c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                             \
     }
 
 /// Element (i, k) of the A panel at a[i·rs + k·cs]: rs = 1, cs = 8 for Ã, else op(A) where it lies.
+/// `edge` (a constant where inlined): the block has n < 32 columns, so B's row k is read with masks, in place
+/// without a zero-padded copy, and C is stored with masks; `narrow` (n ≤ 16) also skips the second vector of
+/// columns, half the multiply-adds. Both keep each element's sum in the same order as the full block.
 __attribute__((target("avx512f"), always_inline))
 static inline void kernel_avx512_body(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
-                                      ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+                                      ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n,
+                                      const int edge, const int narrow) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    const __mmask16 mask0 = !edge || n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    const __mmask16 mask1 = !edge ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
     for (ptrdiff_t k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        __m512 b0, b1 = _mm512_setzero_ps();
+        if (edge) {
+            b0 = _mm512_maskz_loadu_ps(mask0, b);
+            if (!narrow) b1 = _mm512_maskz_loadu_ps(mask1, b + 16);
+        } else {
+            b0 = _mm512_loadu_ps(b);
+            b1 = _mm512_loadu_ps(b + 16);
+        }
         ROW512(0) ROW512(1) ROW512(2) ROW512(3) ROW512(4) ROW512(5) ROW512(6) ROW512(7)
         a += cs;
         b += bs;
     }
     const __m512 rows[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-    if (m == 8 && n == 32) {
-        const __m512 vb = _mm512_set1_ps(beta);
-        for (int i = 0; i < 8; i++) {
-            float *ci = c + i * ldc;
-            if (beta == 0) {
-                _mm512_storeu_ps(ci, rows[i][0]);
-                _mm512_storeu_ps(ci + 16, rows[i][1]);
-            } else {
-                _mm512_storeu_ps(ci, _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), rows[i][0]));
-                _mm512_storeu_ps(ci + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 16), rows[i][1]));
+    const __m512 vb = _mm512_set1_ps(beta);
+    const ptrdiff_t live = m < 8 ? m : 8;
+    for (ptrdiff_t i = 0; i < live; i++) {
+        float *ci = c + i * ldc;
+        if (!edge && beta == 0) {
+            _mm512_storeu_ps(ci, rows[i][0]);
+            _mm512_storeu_ps(ci + 16, rows[i][1]);
+        } else if (beta == 0) {
+            _mm512_mask_storeu_ps(ci, mask0, rows[i][0]);
+            if (!narrow) _mm512_mask_storeu_ps(ci + 16, mask1, rows[i][1]);
+        } else {
+            _mm512_mask_storeu_ps(ci, mask0, _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask0, ci), rows[i][0]));
+            if (!narrow) {
+                _mm512_mask_storeu_ps(ci + 16, mask1, _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask1, ci + 16), rows[i][1]));
             }
         }
-        return;
     }
-    float tile[8 * 32] __attribute__((aligned(64)));
-    for (int i = 0; i < 8; i++) {
-        _mm512_store_ps(tile + i * 32, rows[i][0]);
-        _mm512_store_ps(tile + i * 32 + 16, rows[i][1]);
-    }
-    store_partial(tile, 32, m, n, beta, c, ldc);
 }
 #undef ROW512
 
+#define ROW_NARROW(i, a)                                                                                     \
+    acc##i = _mm512_fmadd_ps(_mm512_set1_ps((a)[((i) & 7) * rs]), b0, acc##i);
+
+/// A 16 × n block, n ≤ 16, rows 0-7 of A at a0 and rows 8-15 at a1 (element (i, k) at a[i·rs + k·cs]): two
+/// row blocks of the narrow edge at once, so 16 independent sums hide the multiply-add latency that leaves
+/// 8 of them (one block) at half speed.
+__attribute__((target("avx512f")))
+static void kernel_avx512_narrow16(ptrdiff_t kc, const float *a0, const float *a1, ptrdiff_t rs, ptrdiff_t cs,
+                                   const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0,
+           acc7 = acc0, acc8 = acc0, acc9 = acc0, acc10 = acc0, acc11 = acc0, acc12 = acc0, acc13 = acc0, acc14 = acc0,
+           acc15 = acc0;
+    const __mmask16 mask = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_maskz_loadu_ps(mask, b);
+        ROW_NARROW(0, a0) ROW_NARROW(1, a0) ROW_NARROW(2, a0) ROW_NARROW(3, a0)
+        ROW_NARROW(4, a0) ROW_NARROW(5, a0) ROW_NARROW(6, a0) ROW_NARROW(7, a0)
+        ROW_NARROW(8, a1) ROW_NARROW(9, a1) ROW_NARROW(10, a1) ROW_NARROW(11, a1)
+        ROW_NARROW(12, a1) ROW_NARROW(13, a1) ROW_NARROW(14, a1) ROW_NARROW(15, a1)
+        a0 += cs;
+        a1 += cs;
+        b += bs;
+    }
+    const __m512 rows[16] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7,
+                             acc8, acc9, acc10, acc11, acc12, acc13, acc14, acc15};
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < 16; i++) {
+        float *ci = c + i * ldc;
+        _mm512_mask_storeu_ps(ci, mask, beta == 0 ? rows[i] : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, ci), rows[i]));
+    }
+}
+#undef ROW_NARROW
+
+/// The micro-kernel on an m × n block (m ≤ 8, n ≤ 32): full width, or the masked edge kernels.
 __attribute__((target("avx512f")))
 static void kernel_avx512(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
                           ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n);
+    if (n == 32) kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 0, 0);
+    else if (n > 16) kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 1, 0);
+    else kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 1, 1);
 }
 
 __attribute__((target("avx512f")))
 static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
                                   float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
-    kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
+    if (n == 32) kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 0, 0);
+    else if (n > 16) kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 1, 0);
+    else kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 1, 1);
 }
 
 /// The blocked product on the calling thread; 0 (C untouched) when the packing buffer cannot be allocated.
@@ -227,11 +266,11 @@ static int gemm_blocked(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
     const ptrdiff_t mr = GEMM_MR, nr = GEMM_NR, mc_max = GEMM_MC, nc_max = GEMM_NC;
     const ptrdiff_t kc_max = k < GEMM_KC ? k : GEMM_KC;
-    // Rows of an untransposed B are read in place (a last, partial column panel is packed, zero-padded), unless
+    // Rows of an untransposed B are read in place (a last, partial column panel with masks), unless
     // they lie a multiple of 4 KB apart: then a panel's rows share a handful of cache sets, miss in L1 and L2
     // alike, and packing is faster (64×2048×64: 160 GFLOP/s in place, 195 packed; at 2 KB apart in place wins).
     const int b_in_place = !transpose_b && (ldb < 1024 || ldb % 1024 != 0);
-    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16, b_floats = b_in_place ? nr * kc_max : nc_max * kc_max;
+    const ptrdiff_t a_floats = (mc_max * kc_max + 15) / 16 * 16, b_floats = b_in_place ? 0 : nc_max * kc_max;
     float *space = pack_space((size_t)(a_floats + b_floats));
     if (!space) return 0;  // before C is touched: the caller falls back to OpenBLAS
     float *pa = space, *pb = space + a_floats;
@@ -240,18 +279,20 @@ static int gemm_blocked(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t
         for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
             const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             const float beta_here = pc == 0 ? beta : 1.0f;
-            const ptrdiff_t full = nc / nr * nr;
-            if (b_in_place) {
-                if (full < nc) pack_b(0, b, ldb, jc + full, nc - full, pc, kc, pb);
-            } else {
-                pack_b(transpose_b, b, ldb, jc, nc, pc, kc, pb);
-            }
-#define B_PANEL(jr) (b_in_place ? ((jr) < full ? b + pc * ldb + jc + (jr) : pb) : pb + (jr) * kc)
-#define B_STRIDE(jr) (b_in_place && (jr) < full ? ldb : nr)
+            if (!b_in_place) pack_b(transpose_b, b, ldb, jc, nc, pc, kc, pb);
+#define B_PANEL(jr) (b_in_place ? b + pc * ldb + jc + (jr) : pb + (jr) * kc)
+#define B_STRIDE(jr) (b_in_place ? ldb : nr)
             if (nc <= nr && alpha == 1) {
                 // One column panel: each element of A is used once, so the kernel reads A in place too.
                 const ptrdiff_t rs = transpose_a ? 1 : lda, cs = transpose_a ? lda : 1;
                 ptrdiff_t ir = 0;
+                if (nc <= 16) {
+                    for (; ir + 2 * mr <= m; ir += 2 * mr) {
+                        const float *a0 = a + ir * rs + pc * cs;
+                        kernel_avx512_narrow16(kc, a0, a0 + mr * rs, rs, cs, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc,
+                                               beta_here, nc);
+                    }
+                }
                 for (; ir + mr <= m; ir += mr) {
                     kernel_avx512_strided(kc, a + ir * rs + pc * cs, rs, cs, B_PANEL(0), B_STRIDE(0), c + ir * ldc + jc, ldc,
                             beta_here, mr, nc);
@@ -267,7 +308,14 @@ static int gemm_blocked(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t
                 const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
                 pack_a(transpose_a, a, lda, ic, mc, pc, kc, alpha, pa);
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
-                    for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+                    ptrdiff_t ir = 0;
+                    if (nc - jr <= 16) {
+                        for (; ir + 2 * mr <= mc; ir += 2 * mr) {
+                            kernel_avx512_narrow16(kc, pa + ir * kc, pa + (ir + mr) * kc, 1, mr, B_PANEL(jr), B_STRIDE(jr),
+                                                   c + (ic + ir) * ldc + jc + jr, ldc, beta_here, nc - jr);
+                        }
+                    }
+                    for (; ir < mc; ir += mr) {
                         kernel_avx512(kc, pa + ir * kc, B_PANEL(jr), B_STRIDE(jr), c + (ic + ir) * ldc + jc + jr, ldc,
                                beta_here, mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
                     }

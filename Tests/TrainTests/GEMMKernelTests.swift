@@ -31,6 +31,13 @@ import Testing
         // Wider than one packed block (4096 columns).
         Shape(ta: false, tb: false, m: 3, n: 4133, k: 2, alpha: 1, beta: 1),
         Shape(ta: false, tb: false, m: 1, n: 1, k: 1, alpha: 1, beta: 0),
+        // Column edges: a last panel of 2 (16-row pairs, then 8 rows) and of 17 columns, read with masks.
+        Shape(ta: false, tb: false, m: 40, n: 98, k: 20, alpha: 1, beta: 0),
+        Shape(ta: true, tb: false, m: 24, n: 49, k: 30, alpha: 1, beta: 1),
+        Shape(ta: false, tb: true, m: 33, n: 77, k: 12, alpha: 1, beta: 0.5),
+        // One narrow column panel: 16-row pairs read where A lies, then 8 rows, then a padded panel.
+        Shape(ta: false, tb: false, m: 37, n: 9, k: 25, alpha: 1, beta: 1),
+        Shape(ta: true, tb: false, m: 32, n: 16, k: 7, alpha: 1, beta: 0),
         // B rows 4 KB apart: packed, the partial last panel too.
         Shape(ta: false, tb: false, m: 17, n: 75, k: 20, alpha: 1, beta: 1, ldb: 1024),
         Shape(ta: true, tb: false, m: 8, n: 40, k: 9, alpha: 1, beta: 0, ldb: 2048),
@@ -80,6 +87,21 @@ import Testing
                 }
             }
             #expect(worst <= 1, "\(name) \(s): error \(worst) of the rounding bound")
+        }
+    }
+
+    /// An unpacked B is read with masks at the right edge: with B's last row flush against an inaccessible
+    /// page, no column past n is touched (the kernel used to read 32 columns and so packed that panel).
+    @Test(.enabled(if: loupe_isa_supported() == LOUPE_ISA_AVX512), arguments: [(16, 98, 8), (24, 9, 5), (8, 45, 3), (32, 2, 70)])
+    func readsNoColumnPastTheEdge(_ shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        let a = WinogradTransformTests.random(m * k, seed: 31), b = WinogradTransformTests.random(k * n, seed: 32)
+        var expected = [Float](repeating: 0, count: m * n)
+        #expect(loupe_sgemm_at(LOUPE_ISA_AVX512, 0, 0, m, n, k, 1, a, k, b, n, 0, &expected, n) == 1)
+        try GuardedFloats.withBuffer(b) { guarded in
+            var c = [Float](repeating: .nan, count: m * n)
+            #expect(loupe_sgemm_at(LOUPE_ISA_AVX512, 0, 0, m, n, k, 1, a, k, guarded, n, 0, &c, n) == 1)
+            #expect(c.map(\.bitPattern) == expected.map(\.bitPattern), "\(m)×\(n)×\(k)")
         }
     }
 
