@@ -1,5 +1,5 @@
 // Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
-// `winograd4MinimumMap` (24) pixels a side, F(2×2, 3×3) below, and the 9-product tile on 2×2 maps (see
+// `winograd4MinimumMap` (16) pixels a side, F(2×2, 3×3) below, and the 9-product tile on 2×2 maps (see
 // Winograd.swift and Winograd+Tile.swift for the transforms and shapes). Each thread takes a contiguous slice of
 // samples, in chunks of m samples (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared; F(2×2)
 // and the 2×2-map tile keep their own, see forwardFilters), 5 V, 6 Mw/Ŷ, 7 rows,
@@ -20,10 +20,11 @@ extension Conv2d {
 
     /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking;
     /// a large value turns it off). Quiet A/B against F(2×2) everywhere (AMD EPYC, 2026-12-02): from 24 px,
-    /// ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×; also on the 8- to 16-pixel maps, ResNet-18 @64
-    /// and @112 gained nothing (1.00×, 0.98×): there each row of the gather has 2 to 4 tiles and the 36 GEMMs
-    /// have a third of the columns.
-    static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 24
+    /// ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×. From 16 px against 24 (AMD EPYC Zen 5,
+    /// 2026-12-07, the AVX-512 transforms and masked GEMM edges): ResNet-18 @64 (layer1, 16×16) 1.07× on one
+    /// thread and 1.03× on two, LittleConv 1.00-1.01× on two. Below 16 it loses on two threads: ResNet-18 @112's
+    /// 14×14 layer2 ran its backward 1.15× slower, @64's 8×8 maps 7 % slower in all.
+    static let winograd4MinimumMap = ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"].flatMap { Int($0) } ?? 16
 
     /// False when the environment sets LOUPE_NO_MAP2_WINOGRAD=1 (for benchmarking): 2×2 maps then take F(2×2).
     static let map2ByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_MAP2_WINOGRAD"] == nil
