@@ -37,6 +37,19 @@ import Testing
         Self.checkConvolution(ConvCase(n: 2, c: 16, h: 2, w: 2, o: 17, kernel: 3, stride: 1, padding: 1, bias: true), tile: nil)
     }
 
+    /// The default rule: F(4×4) from 16 px and on 7×7 (where F(2×2) pads as much), F(2×2) on 4-14 px otherwise
+    /// (unless the environment overrides the threshold for a benchmark), and a 7-px map through the default
+    /// tile matches finite differences.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["LOUPE_WINOGRAD4_MIN_MAP"] == nil))
+    func defaultTileByMapSide() {
+        let conv = Conv2d(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: false)
+        for (side, tile) in [(4, Winograd.Tile.f2), (7, .f4), (8, .f2), (9, .f2), (11, .f4), (14, .f2), (16, .f4), (28, .f4)] {
+            #expect(conv.winogradTile(conv.geometry([1, 16, side, side])) == tile, "\(side)×\(side)")
+        }
+        #expect(conv.winogradTile(conv.geometry([1, 16, 7, 9])) == .f4)
+        Self.checkConvolution(ConvCase(n: 1, c: 16, h: 7, w: 7, o: 16, kernel: 3, stride: 1, padding: 1, bias: false), tile: nil)
+    }
+
     static func checkConvolution(_ k: ConvCase, tile: Winograd.Tile?) {
         let conv = Conv2d(name: "conv", inChannels: k.c, outChannels: k.o, kernel: k.kernel, stride: k.stride,
                           padding: k.padding, bias: k.bias)

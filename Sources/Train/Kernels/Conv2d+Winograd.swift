@@ -1,9 +1,9 @@
 // Conv2d's Winograd paths for 3×3 / stride 1 / padding 1: F(4×4, 3×3) on maps of at least
-// `winograd4MinimumMap` (16) pixels a side, F(2×2, 3×3) below, and the 9-product tile on 2×2 maps (see
-// Winograd.swift and Winograd+Tile.swift for the transforms and shapes). Each thread takes a contiguous slice of
-// samples, in chunks of m samples (m·T columns per GEMM, T tiles per sample); scratch slots: 4 U (shared; F(2×2)
-// and the 2×2-map tile keep their own, see forwardFilters), 5 V, 6 Mw/Ŷ, 7 rows,
-// 8 this thread's Z.
+// `winograd4MinimumMap` (16) pixels a side and on 7×7 maps (see takesWinograd4), F(2×2, 3×3) elsewhere, and the
+// 9-product tile on 2×2 maps (see Winograd.swift and Winograd+Tile.swift for the transforms and shapes). Each
+// thread takes a contiguous slice of samples, in chunks of m samples (m·T columns per GEMM, T tiles per sample);
+// scratch slots: 4 U (shared; F(2×2) and the 2×2-map tile keep their own, see forwardFilters), 5 V, 6 Mw/Ŷ,
+// 7 rows, 8 this thread's Z.
 
 import Foundation
 import LoupeCore
@@ -19,7 +19,7 @@ extension Conv2d {
     }
 
     /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking;
-    /// a large value turns it off). Quiet A/B against F(2×2) everywhere (AMD EPYC, 2026-12-02): from 24 px,
+    /// a value above 16 turns it off everywhere). Quiet A/B against F(2×2) everywhere (AMD EPYC, 2026-12-02): from 24 px,
     /// ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×. From 16 px against 24 (AMD EPYC Zen 5,
     /// 2026-12-07, the AVX-512 transforms and masked GEMM edges): ResNet-18 @64 (layer1, 16×16) 1.07× on one
     /// thread and 1.03× on two, LittleConv 1.00-1.01× on two. Below 16 it loses on two threads: ResNet-18 @112's
@@ -30,12 +30,21 @@ extension Conv2d {
     static let map2ByDefault = ProcessInfo.processInfo.environment["LOUPE_NO_MAP2_WINOGRAD"] == nil
 
     /// The algorithm for `g`: `winogradTileOverride` when set (tests run each on every shape it fits), else by
-    /// map size: the 2×2-map tile on 2×2 maps, F(4×4) from `winograd4MinimumMap`, F(2×2) between.
+    /// map size: the 2×2-map tile on 2×2 maps, F(4×4) where `takesWinograd4`, F(2×2) elsewhere.
     func winogradTile(_ g: ConvGeometry) -> Winograd.Tile {
         let map2 = g.h == 2 && g.w == 2
         if let tile = winogradTileOverride { return tile == .map2 && !map2 ? .f2 : tile }
         if map2 && Conv2d.map2ByDefault { return .map2 }
-        return min(g.h, g.w) >= Conv2d.winograd4MinimumMap ? .f4 : .f2
+        return Conv2d.takesWinograd4(side: min(g.h, g.w)) ? .f4 : .f2
+    }
+
+    /// Whether a map of this (smaller) side takes F(4×4): from `winograd4MinimumMap`, and on sides of 7, 11 and 15,
+    /// where F(2×2)'s tiles pad the map by a row and a column just as F(4×4)'s do, so F(4×4) computes 144 products
+    /// per 8×8 where F(2×2) computes 256. Measured on 7×7 (AMD EPYC Zen 5, 2026-12-07, paired rounds against
+    /// F(2×2) there): ResNet-18 @224 (layer4) 1.06× on two threads and 1.05× on one, @112 (layer3) 1.025× on two
+    /// (10 rounds, none below 1.00) and 0.975× on one. 8×8, padded by neither, stays F(2×2) (@64: 0.99×).
+    static func takesWinograd4(side: Int) -> Bool {
+        side >= winograd4MinimumMap || (side >= 7 && side % 4 == 3 && winograd4MinimumMap <= 16)
     }
 
     /// Columns per chunk of the per-sample Winograd path when the environment sets LOUPE_WINOGRAD_COLUMNS
