@@ -10,7 +10,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     public init(shape: [Int], value: Float = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
-        self.storage = [Float](repeating: value, count: shape.reduce(1, *))
+        self.storage = HugePages.floats(repeating: value, count: shape.reduce(1, *))
     }
 
     /// A tensor over existing values; `storage.count` must equal the product of `shape`.

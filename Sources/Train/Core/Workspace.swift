@@ -14,6 +14,7 @@ final class Workspace {
         if capacities[thread][slot] < count {
             slots[thread][slot]?.deallocate()
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            HugePages.advise(UnsafeMutableRawPointer(p), bytes: count * MemoryLayout<Float>.stride)
             slots[thread][slot] = p
             capacities[thread][slot] = count
         }

@@ -203,6 +203,7 @@ final class KeptBuffer {
         if capacity < count {
             pointer?.deallocate()
             pointer = .allocate(capacity: count)
+            HugePages.advise(UnsafeMutableRawPointer(pointer!), bytes: count * MemoryLayout<Float>.stride)
             capacity = count
         }
         return pointer!
