@@ -245,20 +245,26 @@ static void kernel_avx512_narrow16(ptrdiff_t kc, const float *a0, const float *a
 #undef ROW_NARROW
 
 /// The micro-kernel on an m × n block (m ≤ 8, n ≤ 32): full width, or the masked edge kernels.
-__attribute__((target("avx512f")))
-static void kernel_avx512(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
-                          ptrdiff_t m, ptrdiff_t n) {
-    if (n == 32) kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 0, 0);
-    else if (n > 16) kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 1, 0);
-    else kernel_avx512_body(kc, a, 1, 8, b, bs, c, ldc, beta, m, n, 1, 1);
-}
-
-__attribute__((target("avx512f")))
-static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
-                                  float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+__attribute__((target("avx512f"), always_inline))
+static inline void kernel_avx512_by_width(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b,
+                                          ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
     if (n == 32) kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 0, 0);
     else if (n > 16) kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 1, 0);
     else kernel_avx512_body(kc, a, rs, cs, b, bs, c, ldc, beta, m, n, 1, 1);
+}
+
+/// On a packed Ã panel (rs = 1, cs = 8 as constants, so the compiler folds the addressing).
+__attribute__((target("avx512f")))
+static void kernel_avx512(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t bs, float *c, ptrdiff_t ldc, float beta,
+                          ptrdiff_t m, ptrdiff_t n) {
+    kernel_avx512_by_width(kc, a, 1, 8, b, bs, c, ldc, beta, m, n);
+}
+
+/// On op(A) where it lies.
+__attribute__((target("avx512f")))
+static void kernel_avx512_strided(ptrdiff_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *b, ptrdiff_t bs,
+                                  float *c, ptrdiff_t ldc, float beta, ptrdiff_t m, ptrdiff_t n) {
+    kernel_avx512_by_width(kc, a, rs, cs, b, bs, c, ldc, beta, m, n);
 }
 
 /// The blocked product on the calling thread; 0 (C untouched) when the packing buffer cannot be allocated.

@@ -4,7 +4,8 @@
 // machines measured here). A ResNet-18 step at 112 px walks about 500 MB of activations, transformed tiles and
 // scratch in strided planes: with 4 KB pages most of those walks miss the TLB (a Zen 5 core's second-level TLB
 // maps 12 MB of 4 KB pages). Asking for huge pages on each large buffer before it is first touched gave
-// ResNet-18 @112 on one thread 1.024× (4 paired rounds with glibc's own switch, AMD EPYC Zen 5, 2026-12-07).
+// ResNet-18 @112 1.032× on one thread (4 paired rounds) and 1.030× on two (6 rounds); @224 1.01×, @64 and
+// LittleConv 1.00× (AMD EPYC Zen 5, 2026-12-07; docs/speed.md).
 
 #if canImport(Glibc)
 import Glibc

@@ -18,9 +18,9 @@ extension Conv2d {
             && inChannels >= Conv2d.winogradMinimumChannels && outChannels >= Conv2d.winogradMinimumChannels
     }
 
-    /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking;
-    /// a value above 16 turns it off everywhere). Quiet A/B against F(2×2) everywhere (AMD EPYC, 2026-12-02): from 24 px,
-    /// ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×. From 16 px against 24 (AMD EPYC Zen 5,
+    /// The smallest map side that takes F(4×4, 3×3) (environment LOUPE_WINOGRAD4_MIN_MAP, for benchmarking; a value
+    /// above 16 also turns off the odd sides of `takesWinograd4`). Quiet A/B against F(2×2) everywhere (AMD EPYC,
+    /// 2026-12-02): from 24 px, ResNet-18 @224 1.14×, LittleConv @64 1.15×, @128 1.25×. From 16 px against 24 (AMD EPYC Zen 5,
     /// 2026-12-07, the AVX-512 transforms and masked GEMM edges): ResNet-18 @64 (layer1, 16×16) 1.07× on one
     /// thread and 1.03× on two, LittleConv 1.00-1.01× on two. Below 16 it loses on two threads: ResNet-18 @112's
     /// 14×14 layer2 ran its backward 1.15× slower, @64's 8×8 maps 7 % slower in all.

@@ -41,7 +41,7 @@ final class Conv2d: Layer {
 
     /// Columns per GEMM worth batching samples for.
     static let targetColumns = 1024
-    /// 3×3/1/1 convolutions with at least this many input and output channels use Winograd: F(4×4, 3×3) on maps of 16 px and more, F(2×2, 3×3) below, 9 products a tile on 2×2 maps (Conv2d+Winograd.swift).
+    /// 3×3/1/1 convolutions with at least this many input and output channels use Winograd: F(4×4, 3×3) on maps of 16 px and more and on 7×7, F(2×2, 3×3) on the others, 9 products a tile on 2×2 maps (Conv2d+Winograd.swift: takesWinograd4).
     static let winogradMinimumChannels = 16
     /// False: this layer always goes through im2col (tests compare the two paths). Environment variable
     /// LOUPE_NO_WINOGRAD=1 makes that the default, for benchmarking the two.
