@@ -4,8 +4,9 @@ import Testing
 
 /// The C im2col / col2im (CKernels) at every instruction-set level this CPU has: unfold against its
 /// definition, and fold as its exact adjoint (⟨unfold x, c⟩ = ⟨x, fold c⟩), for strides 1, 2 (their own
-/// loops) and 3 (the general one), through the row loops (rows of more than 8 outputs), the offset table
-/// (8 or fewer, down to a 1 × 1 map); the fold adds into each pixel in the order the definition lists.
+/// loops) and 3 (the general one), through the row loops (rows of more than 8 outputs) and the offset table
+/// (8 or fewer, down to a 1 × 1 map). Every path's fold adds into each pixel in the definition's order, so it
+/// matches a Float fold in that order bit for bit.
 @Suite struct Im2colKernelTests {
     struct Shape: CustomStringConvertible, Sendable {
         let c, h, w, k, s, pad: Int
@@ -21,8 +22,8 @@ import Testing
                          Shape(c: 1, h: 10, w: 11, k: 3, s: 3, pad: 2), Shape(c: 2, h: 20, w: 18, k: 3, s: 1, pad: 1),
                          Shape(c: 3, h: 4, w: 4, k: 3, s: 2, pad: 1), Shape(c: 2, h: 1, w: 1, k: 3, s: 1, pad: 1),
                          Shape(c: 2, h: 17, w: 16, k: 3, s: 2, pad: 1),
-                         // Stride 2 with rows of more than 8 outputs: odd and even widths, no padding, a 5×5 kernel,
-                         // rows of more than 16 outputs.
+                         // Stride 2 through the row loops (rows of 9-35 outputs): odd and even widths, no padding,
+                         // a 5×5 kernel.
                          Shape(c: 2, h: 13, w: 29, k: 3, s: 2, pad: 1), Shape(c: 2, h: 12, w: 20, k: 3, s: 2, pad: 0),
                          Shape(c: 3, h: 9, w: 23, k: 5, s: 2, pad: 2), Shape(c: 1, h: 28, w: 28, k: 3, s: 2, pad: 1),
                          Shape(c: 1, h: 10, w: 70, k: 3, s: 2, pad: 1), Shape(c: 1, h: 66, w: 70, k: 3, s: 2, pad: 1)]
